@@ -1,0 +1,126 @@
+"""alseco-bill: typed billing data to print-ready ALSECO utility bills.
+
+The public API: validate bill data, fill the Kazakh or Russian template of its
+variant (Almaty city or region), and lay it out as an A4 PDF with WeasyPrint.
+
+    >>> from alseco_bill import load_bill, render_pdf
+    >>> pdf = render_pdf(load_bill("examples/city-ru.json"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import (
+    BillError,
+    EngineUnavailableError,
+    FetchRefusedError,
+    InvalidBillError,
+    LayoutOverflowError,
+    Problem,
+    TemplateError,
+)
+from .files import write_atomic
+from .model import Bill, Language, Variant, bill_schema
+from .raster import write_pngs
+from .render import Renderer
+from .sample import sample_bill, sample_bills
+from .theme import Theme
+
+__all__ = [
+    "Bill",
+    "BillError",
+    "EngineUnavailableError",
+    "FetchRefusedError",
+    "InvalidBillError",
+    "Language",
+    "LayoutOverflowError",
+    "Problem",
+    "Renderer",
+    "TemplateError",
+    "Theme",
+    "Variant",
+    "bill_schema",
+    "load_bill",
+    "parse_bill",
+    "render_file",
+    "render_html",
+    "render_pdf",
+    "sample_bill",
+    "sample_bills",
+    "validate_files",
+]
+
+_default: Renderer | None = None
+
+
+def _renderer(theme: Theme | None) -> Renderer:
+    global _default
+    if theme is not None:
+        return Renderer(theme)
+    if _default is None:
+        _default = Renderer()
+    return _default
+
+
+def parse_bill(
+    data: Mapping[str, Any] | str | bytes, *, source: str | None = None, theme: Theme | None = None
+) -> Bill:
+    """Validate a bill given as a mapping or JSON text; raises ``InvalidBillError``."""
+    return _renderer(theme).parse(data, source)
+
+
+def load_bill(path: str | Path, *, theme: Theme | None = None) -> Bill:
+    """Read and validate a bill from a JSON file; raises ``InvalidBillError``."""
+    return _renderer(theme).load(Path(path))
+
+
+def render_html(bill: Bill, *, theme: Theme | None = None) -> str:
+    """The bill's filled HTML; raises ``TemplateError``."""
+    return _renderer(theme).html(bill)
+
+
+def render_pdf(bill: Bill, *, theme: Theme | None = None) -> bytes:
+    """The bill as PDF bytes; raises ``TemplateError``, ``LayoutOverflowError``,
+    ``FetchRefusedError``."""
+    return _renderer(theme).pdf(bill)
+
+
+def render_file(
+    source: str | Path,
+    output: str | Path,
+    *,
+    html: bool = False,
+    png: bool = False,
+    theme: Theme | None = None,
+) -> list[Path]:
+    """Render the bill in ``source`` to ``output`` (PDF, or HTML with ``html``) and,
+    with ``png``, its pages as ``<output stem>-N.png``; returns the files written.
+
+    Nothing is written unless the whole bill validates and renders.
+    """
+    renderer = _renderer(theme)
+    bill = renderer.load(Path(source))
+    output = Path(output)
+    if html:
+        write_atomic(output, renderer.html(bill).encode())
+        return [output]
+    pdf = renderer.pdf(bill)
+    write_atomic(output, pdf)
+    return [output, *(write_pngs(pdf, output.with_suffix("")) if png else [])]
+
+
+def validate_files(
+    sources: list[Path], *, theme: Theme | None = None
+) -> list[tuple[Path, Bill | InvalidBillError]]:
+    """Validate each file; pairs each path with its bill or with everything wrong in it."""
+    renderer = _renderer(theme)
+    results: list[tuple[Path, Bill | InvalidBillError]] = []
+    for source in sources:
+        try:
+            results.append((source, renderer.load(source)))
+        except InvalidBillError as exc:
+            results.append((source, exc))
+    return results

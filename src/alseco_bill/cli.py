@@ -1,0 +1,128 @@
+"""The ``alseco-bill`` command line: it parses arguments and calls the library.
+
+Exit codes: 0 done; 1 invalid bill data; 2 usage (bad options, missing files);
+3 the bill is valid but could not be rendered (template error, layout overflow,
+a refused file or URL).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from . import Theme, bill_schema, render_file, sample_bill, sample_bills, validate_files
+from .errors import BillError, InvalidBillError
+from .model import Language, Variant
+
+app = typer.Typer(
+    help="Turn billing data into print-ready ALSECO utility bills (Kazakh/Russian).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+
+
+class Exit(IntEnum):
+    OK = 0
+    INVALID = 1
+    USAGE = 2
+    RENDER_FAILED = 3
+
+
+TemplatesOption = Annotated[
+    Path | None,
+    typer.Option("--templates", help="A folder of templates that override the packaged ones."),
+]
+StaticOption = Annotated[
+    Path | None,
+    typer.Option("--static", help="A folder of static files (logos, fonts) that override ours."),
+]
+
+
+def _theme(templates: Path | None, static: Path | None) -> Theme:
+    try:
+        return Theme.create(templates, static)
+    except NotADirectoryError as exc:
+        _fail(Exit.USAGE, str(exc))
+
+
+def _fail(code: Exit, message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a library call, turning its errors into a message and an exit code."""
+    try:
+        return action()
+    except InvalidBillError as exc:
+        _fail(Exit.INVALID, str(exc))
+    except BillError as exc:
+        _fail(Exit.RENDER_FAILED, str(exc))
+
+
+@app.command()
+def render(
+    source: Annotated[Path, typer.Argument(help="A bill as JSON.", exists=True, dir_okay=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bill.")],
+    html: Annotated[bool, typer.Option("--html", help="Write the filled HTML, not a PDF.")] = False,
+    png: Annotated[bool, typer.Option("--png", help="Also write each page as a PNG.")] = False,
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+) -> None:
+    """Render one bill to a PDF (or its HTML)."""
+    theme = _theme(templates, static)
+    written = _run(lambda: render_file(source, output, html=html, png=png, theme=theme))
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def validate(
+    sources: Annotated[
+        list[Path], typer.Argument(help="Bills as JSON files.", exists=True, dir_okay=False)
+    ],
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+) -> None:
+    """Validate bills and explain every problem; renders nothing."""
+    results = validate_files(sources, theme=_theme(templates, static))
+    for path, result in results:
+        if isinstance(result, InvalidBillError):
+            typer.echo(f"invalid: {result}", err=True)
+        else:
+            typer.echo(f"ok: {path} (bill {result.account})")
+    if any(isinstance(result, InvalidBillError) for _, result in results):
+        raise typer.Exit(Exit.INVALID)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the bill data."""
+    typer.echo(json.dumps(bill_schema(), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def sample(
+    variant: Annotated[Variant, typer.Option(help="city or region.")] = Variant.CITY,
+    lang: Annotated[Language, typer.Option(help="kk or ru.")] = Language.RU,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same bills.")] = 0,
+    count: Annotated[
+        int | None,
+        typer.Option(min=1, help="Print this many mixed bills as JSON Lines instead of one."),
+    ] = None,
+) -> None:
+    """Print a realistic sample bill (JSON), or many (JSON Lines) with --count."""
+    if count is None:
+        bill = sample_bill(variant, lang, seed=seed)
+        typer.echo(bill.model_dump_json(indent=2, exclude_none=True))
+        return
+    for bill in sample_bills(count, seed=seed):
+        sys.stdout.write(bill.model_dump_json(exclude_none=True) + "\n")

@@ -1,0 +1,80 @@
+"""The exceptions alseco-bill raises, independent of the command line.
+
+Every error says which bill it is about, so that an operator reading a batch log or
+a designer reading the preview knows where to look without a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one bill: where (a field path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(bill)'}: {self.message}"
+
+
+class BillError(Exception):
+    """Base class: something about one bill could not be done."""
+
+    def __init__(self, bill: str, message: str) -> None:
+        super().__init__(f"{bill}: {message}")
+        self.bill = bill
+        self.message = message
+
+
+class InvalidBillError(BillError):
+    """The bill data is not valid; ``problems`` lists every field that is wrong."""
+
+    def __init__(self, bill: str, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        plural = "s" if count != 1 else ""
+        super().__init__(bill, f"{count} problem{plural} in the bill data:\n{lines}")
+
+
+class TemplateError(BillError):
+    """A template could not be loaded or rendered (syntax, undefined variable, ...)."""
+
+    def __init__(self, bill: str, template: str | None, line: int | None, message: str) -> None:
+        self.template = template
+        self.line = line
+        where = template or "<template>"
+        if line is not None:
+            where += f", line {line}"
+        super().__init__(bill, f"template error in {where}: {message}")
+
+
+class LayoutOverflowError(BillError):
+    """The bill does not fit the sheet(s) its variant allows."""
+
+    def __init__(self, bill: str, pages: int, allowed: int) -> None:
+        self.pages = pages
+        self.allowed = allowed
+        super().__init__(
+            bill,
+            f"the bill lays out on {pages} pages but must fit {allowed} A4 sheet; "
+            "shorten the notices or service lines, or split the bill",
+        )
+
+
+class FetchRefusedError(BillError):
+    """A template or data value asked to load a file or URL outside the allowed folders."""
+
+    def __init__(self, bill: str, url: str) -> None:
+        self.url = url
+        super().__init__(
+            bill, f"refused to load {url!r}: only files under the template and static folders"
+        )
+
+
+class EngineUnavailableError(Exception):
+    """A rendering engine cannot run here; the message names what to install."""

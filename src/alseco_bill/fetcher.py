@@ -1,0 +1,50 @@
+"""A URL fetcher for WeasyPrint that loads only files under the allowed folders.
+
+A template or a data value (a logo name, an address) must never make the renderer
+read the machine's files or reach the network, so every other URL is refused, and
+the refusal stops the render instead of leaving a silent hole in the bill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+
+class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]
+    """Raised inside WeasyPrint; it stops rendering and carries the refused URL."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{reason}: {url}")
+        self.url = url
+        self.reason = reason
+
+
+class FolderFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves ``file:`` URLs under ``roots`` (resolved, so ``..`` and links cannot escape)."""
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+        self.roots = tuple(root.resolve() for root in roots)
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedURL(url, "only local files may be loaded")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            raise RefusedURL(url, "outside the template and static folders")
+        if not path.is_file():
+            raise RefusedURL(url, "no such file")
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), _headers(path))
+
+
+_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ttf": "font/ttf", ".css": "text/css"}
+
+
+def _headers(path: Path) -> dict[str, str]:
+    kind = _TYPES.get(path.suffix.lower())
+    return {"Content-Type": kind} if kind else {}

@@ -1,0 +1,97 @@
+"""Every number, amount, reading, period and date on a bill, formatted by Babel.
+
+Templates never format values themselves: they use these functions as Jinja
+filters (``{{ line.to_pay|money }}``), which read the bill's locale from the
+template context. Amounts are in tenge with the locale's grouping and decimal
+comma; a negative amount (an advance) keeps its sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_currency, format_decimal
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+# ru_RU would print "KZT"; the Kazakhstan locales print the tenge sign.
+LOCALES = {"kk": "kk_KZ", "ru": "ru_KZ"}
+
+
+def locale_for(language: str) -> str:
+    return LOCALES[language]
+
+
+def money(value: Decimal, locale: str) -> str:
+    """``16879.04`` → ``16 879,04 ₸`` (grouping and decimal comma of the locale)."""
+    return format_currency(value, "KZT", locale=locale)
+
+
+def amount(value: Decimal, locale: str) -> str:
+    """An amount without the currency sign, for table columns headed «₸»."""
+    return format_decimal(value, format="#,##0.00", locale=locale)
+
+
+def quantity(value: Decimal, locale: str) -> str:
+    """Consumption and areas: as many decimals as given (up to 3), never fewer than 0."""
+    places = min(max(-value.normalize().as_tuple().exponent, 0), 3)  # type: ignore[operator]
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def reading(value: Decimal, locale: str) -> str:
+    """Meter readings keep the precision they were taken with, without grouping."""
+    places = max(-value.as_tuple().exponent, 0)  # type: ignore[operator]
+    pattern = "0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def tariff(value: Decimal, locale: str) -> str:
+    """Tariffs: two decimals, or more when the tariff has them (7.4512 ₸/m²)."""
+    places = min(max(-value.normalize().as_tuple().exponent, 2), 4)  # type: ignore[operator]
+    return format_decimal(value, format="#,##0." + "0" * places, locale=locale)
+
+
+def period(value: date, locale: str) -> str:
+    """A billing month as a person writes it: «апрель 2020 г.», «2020 ж. сәуір»."""
+    return format_skeleton("yMMMM", value, locale=locale)
+
+
+def short_date(value: date, locale: str) -> str:
+    """``25.04.2020`` in both languages (the form used in tables and footers)."""
+    return format_date(value, "dd.MM.yyyy", locale=locale)
+
+
+def long_date(value: date, locale: str) -> str:
+    """«25 апреля 2020 г.», «2020 ж. 25 сәуір» (deadlines in sentences)."""
+    return format_date(value, "long", locale=locale)
+
+
+FORMATTERS: dict[str, Callable[[Any, str], str]] = {
+    "money": money,
+    "amount": amount,
+    "quantity": quantity,
+    "reading": reading,
+    "tariff": tariff,
+    "period": period,
+    "short_date": short_date,
+    "long_date": long_date,
+}
+
+
+def jinja_filters() -> dict[str, Callable[..., str]]:
+    """The formatters as Jinja filters that take the locale from the context."""
+    return {name: _with_locale(function) for name, function in FORMATTERS.items()}
+
+
+def _with_locale(function: Callable[[Any, str], str]) -> Callable[..., str]:
+    @pass_context
+    def jinja_filter(context: Context, value: Any) -> str:
+        return function(value, context["locale"])
+
+    jinja_filter.__name__ = function.__name__
+    return jinja_filter

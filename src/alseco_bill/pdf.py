@@ -1,0 +1,47 @@
+"""WeasyPrint, the print engine: filled HTML to a print-ready A4 PDF.
+
+One ``PdfWriter`` is meant to live as long as a worker: its font configuration and
+image cache are reused across bills, which is where a one-off render spends time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .errors import FetchRefusedError, LayoutOverflowError
+from .fetcher import FolderFetcher, RefusedURL
+from .theme import Theme
+
+# A bill is one A4 sheet; the region variant's receipt stub is on the same sheet.
+MAX_PAGES = 1
+
+
+class PdfWriter:
+    def __init__(self, theme: Theme) -> None:
+        self.theme = theme
+        self.fetcher = FolderFetcher(theme.roots)
+        self.font_config = FontConfiguration()
+        self.image_cache: dict[str, Any] = {}
+
+    def render(self, html: str, label: str) -> Any:
+        """Lay the bill out (a WeasyPrint document); refuses foreign URLs and overflow."""
+        source = HTML(
+            string=html,
+            base_url=self.theme.static_dirs[-1].as_uri() + "/",
+            url_fetcher=self.fetcher,
+        )
+        try:
+            document = source.render(font_config=self.font_config, cache=self.image_cache)
+        except RefusedURL as exc:
+            raise FetchRefusedError(label, exc.url) from None
+        if len(document.pages) > MAX_PAGES:
+            raise LayoutOverflowError(label, len(document.pages), MAX_PAGES)
+        return document
+
+    def write(self, html: str, label: str) -> bytes:
+        """The PDF bytes; the same HTML always gives the same bytes."""
+        pdf: bytes = self.render(html, label).write_pdf()
+        return pdf

@@ -1,0 +1,51 @@
+"""The renderer: a validated ``Bill`` to filled HTML and to PDF bytes.
+
+A ``Renderer`` holds what is costly to build (the Jinja environment, WeasyPrint's
+font configuration and image cache) so a batch worker builds it once and reuses
+it for every bill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .model import Bill
+from .pdf import PdfWriter
+from .templates import make_environment, render_template
+from .theme import Theme
+from .validation import bill_label, load_bill, parse_bill
+
+
+class Renderer:
+    """Renders bills with one theme (template and static folders)."""
+
+    def __init__(self, theme: Theme | None = None) -> None:
+        self.theme = theme or Theme.create()
+        self.env = make_environment(self.theme)
+        self._pdf: PdfWriter | None = None
+
+    @property
+    def pdf_writer(self) -> PdfWriter:
+        # Built on first use: validating or filling HTML needs no WeasyPrint.
+        if self._pdf is None:
+            self._pdf = PdfWriter(self.theme)
+        return self._pdf
+
+    def parse(self, data: Mapping[str, Any] | str | bytes, source: str | None = None) -> Bill:
+        """Validate raw bill data, including that its logos exist in this theme."""
+        return parse_bill(data, source=source, logo_exists=self.theme.logo_exists)
+
+    def load(self, path: Path) -> Bill:
+        return load_bill(path, logo_exists=self.theme.logo_exists)
+
+    def html(self, bill: Bill) -> str:
+        return render_template(self.env, bill, label(bill))
+
+    def pdf(self, bill: Bill) -> bytes:
+        return self.pdf_writer.write(self.html(bill), label(bill))
+
+
+def label(bill: Bill) -> str:
+    return bill_label({"account": bill.account})

@@ -1,0 +1,81 @@
+"""Where templates and static files come from: ordered folders, first match wins.
+
+Like MkDocs' theme loader, a designer's folder is searched before the packaged one,
+so overriding one template, stylesheet or logo means copying just that file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+
+@cache
+def packaged_dir(name: str) -> Path:
+    """The packaged ``templates`` or ``static`` folder.
+
+    A wheel carries them inside the package; a source checkout (an editable
+    install) keeps them at the repository root, where designers edit them.
+    """
+    inside = Path(str(resources.files("alseco_bill"))) / name
+    if inside.is_dir():
+        return inside
+    checkout = Path(__file__).resolve().parents[2] / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"alseco-bill is installed without its {name}/ folder")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The ordered template and static folders one rendering uses."""
+
+    template_dirs: tuple[Path, ...]
+    static_dirs: tuple[Path, ...]
+
+    @classmethod
+    def create(
+        cls,
+        templates: Sequence[Path] | Path | None = None,
+        static: Sequence[Path] | Path | None = None,
+    ) -> Theme:
+        """A theme whose own folders (if any) override the packaged ones."""
+        return cls(
+            template_dirs=(*_dirs(templates), packaged_dir("templates")),
+            static_dirs=(*_dirs(static), packaged_dir("static")),
+        )
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """Every folder rendering may read from; nothing else is loaded."""
+        return self.template_dirs + self.static_dirs
+
+    def find_static(self, relative: str) -> Path | None:
+        """The first static file at ``relative`` (e.g. ``logos/almaty-su.svg``)."""
+        for folder in self.static_dirs:
+            candidate = (folder / relative).resolve()
+            if candidate.is_relative_to(folder.resolve()) and candidate.is_file():
+                return candidate
+        return None
+
+    def static_url(self, relative: str) -> str:
+        """A ``file:`` URL for a static file; a missing one still gets a URL, so the
+        renderer reports it by name instead of silently leaving a hole."""
+        found = self.find_static(relative)
+        return (found or self.static_dirs[-1] / relative).as_uri()
+
+    def logo_exists(self, name: str) -> bool:
+        return self.find_static(f"logos/{name}") is not None
+
+
+def _dirs(value: Sequence[Path] | Path | None) -> tuple[Path, ...]:
+    if value is None:
+        return ()
+    folders = (value,) if isinstance(value, Path) else tuple(value)
+    for folder in folders:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"not a folder: {folder}")
+    return tuple(f.resolve() for f in folders)

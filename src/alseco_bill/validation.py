@@ -1,0 +1,84 @@
+"""Turning raw bill data (JSON text, a file, a dict) into a valid ``Bill``.
+
+All problems are collected, not just the first: pydantic's field errors and the
+cross-field checks alike, each with its path, in one ``InvalidBillError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .checks import check_bill
+from .errors import InvalidBillError, Problem
+from .model import Bill
+
+
+def bill_label(data: object, source: str | None = None) -> str:
+    """A name for a bill in messages: its account number if it has one, and its source."""
+    account = data.get("account") if isinstance(data, Mapping) else None
+    label = f"bill {account}" if isinstance(account, str) and account else "bill"
+    return f"{label} ({source})" if source else label
+
+
+def parse_bill(
+    data: Mapping[str, Any] | str | bytes,
+    *,
+    source: str | None = None,
+    logo_exists: Callable[[str], bool] | None = None,
+) -> Bill:
+    """Validate ``data`` (a mapping or JSON text) and return the ``Bill``.
+
+    Raises ``InvalidBillError`` listing every problem with its field path.
+    """
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            problem = Problem(
+                "", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            )
+            raise InvalidBillError(bill_label(None, source), [problem]) from None
+    label = bill_label(data, source)
+    if not isinstance(data, Mapping):
+        raise InvalidBillError(label, [Problem("", "a bill must be a JSON object")])
+    try:
+        bill = Bill.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidBillError(label, [_problem(e) for e in exc.errors()]) from None
+    problems = check_bill(bill, logo_exists)
+    if problems:
+        raise InvalidBillError(label, problems)
+    return bill
+
+
+def load_bill(path: Path, *, logo_exists: Callable[[str], bool] | None = None) -> Bill:
+    """Read and validate one bill from a JSON file."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InvalidBillError(
+            f"bill ({path})", [Problem("", f"cannot read: {exc.strerror}")]
+        ) from None
+    return parse_bill(text, source=str(path), logo_exists=logo_exists)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``('services', 3, 'to_pay')`` → ``services[3].to_pay``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _problem(error: Any) -> Problem:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] not in {"missing", "extra_forbidden"} and not isinstance(value, dict | list):
+        shown = repr(value)
+        message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    return Problem(field_path(tuple(error["loc"])), message)
