@@ -45,3 +45,6 @@ class PdfWriter:
         """The PDF bytes; the same HTML always gives the same bytes."""
         pdf: bytes = self.render(html, label).write_pdf()
         return pdf
+
+    def close(self) -> None:
+        self.image_cache.clear()

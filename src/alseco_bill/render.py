@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .engines import DEFAULT_ENGINE, Engine, make_engine
 from .model import Bill
-from .pdf import PdfWriter
 from .templates import make_environment, render_template
 from .theme import Theme
 from .validation import bill_label, load_bill, parse_bill
@@ -21,17 +21,29 @@ from .validation import bill_label, load_bill, parse_bill
 class Renderer:
     """Renders bills with one theme (template and static folders)."""
 
-    def __init__(self, theme: Theme | None = None) -> None:
+    def __init__(self, theme: Theme | None = None, engine: str = DEFAULT_ENGINE) -> None:
         self.theme = theme or Theme.create()
         self.env = make_environment(self.theme)
-        self._pdf: PdfWriter | None = None
+        self.engine_name = engine
+        self._engine: Engine | None = None
 
     @property
-    def pdf_writer(self) -> PdfWriter:
-        # Built on first use: validating or filling HTML needs no WeasyPrint.
-        if self._pdf is None:
-            self._pdf = PdfWriter(self.theme)
-        return self._pdf
+    def engine(self) -> Engine:
+        # Built on first use: validating or filling HTML needs no print engine.
+        if self._engine is None:
+            self._engine = make_engine(self.engine_name, self.theme)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def parse(self, data: Mapping[str, Any] | str | bytes, source: str | None = None) -> Bill:
         """Validate raw bill data, including that its logos exist in this theme."""
@@ -44,7 +56,7 @@ class Renderer:
         return render_template(self.env, bill, label(bill))
 
     def pdf(self, bill: Bill) -> bytes:
-        return self.pdf_writer.write(self.html(bill), label(bill))
+        return self.engine.write(self.html(bill), label(bill))
 
 
 def label(bill: Bill) -> str:
