@@ -1,0 +1,42 @@
+"""Shared fixtures: the example bills and PDF inspection with real tools."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alseco_bill import Renderer
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+EXAMPLE_NAMES = ("city-kk", "city-ru", "region-kk", "region-ru")
+
+
+@pytest.fixture(scope="session")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+@pytest.fixture
+def example_data() -> Callable[[str], dict[str, Any]]:
+    """A fresh, mutable copy of an example bill's JSON data."""
+
+    def load(name: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text("utf-8"))
+        return data
+
+    return load
+
+
+def run_tool(*args: str | Path) -> str:
+    """Run a PDF tool nobody here wrote and return its output; fail on its failure."""
+    assert shutil.which(str(args[0])), f"{args[0]} is not installed (scripts/dev.sh installs it)"
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{args[0]} failed: {result.stderr or result.stdout}"
+    return result.stdout
