@@ -126,3 +126,33 @@ def sample(
         return
     for bill in sample_bills(count, seed=seed):
         sys.stdout.write(bill.model_dump_json(exclude_none=True) + "\n")
+
+
+@app.command()
+def preview(
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="A bill (JSON) to preview, listed first; repeat for more.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the preview in a web browser.")
+    ] = False,
+) -> None:
+    """Serve a live preview of the bills that re-renders whenever a file is saved."""
+    # Imported here: the web server is not needed by the other commands.
+    from .preview import serve
+
+    theme = _theme(templates, static)
+    try:
+        serve(theme, data=data or [], host=host, port=port, open_browser=open_browser)
+    except OSError as exc:
+        _fail(Exit.USAGE, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
