@@ -31,7 +31,11 @@ def make_engine(name: str, theme: Theme) -> Engine:
         from .pdf import PdfWriter
 
         return PdfWriter(theme)
+    if name == "chromium":
+        from .chromium import ChromiumWriter
+
+        return ChromiumWriter(theme)
     raise ValueError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
 
 
-ENGINES = ("weasyprint",)
+ENGINES = ("weasyprint", "chromium")
