@@ -84,11 +84,15 @@ def create_app(
         return HTMLResponse(page, headers=NO_CACHE)
 
     async def bills(request: Request) -> Response:
+        entries = workspace.entries()
         groups: dict[str, list[dict[str, str]]] = {name: [] for name in GROUP_ORDER}
-        for entry in workspace.entries():
+        for entry in entries:
             groups[entry.group].append({"id": entry.id, "title": entry.title})
         listed = [{"name": name, "bills": items} for name, items in groups.items() if items]
-        return JSONResponse({"version": workspace.version, "groups": listed}, headers=NO_CACHE)
+        # The first --data file, else the first example: what the designer asked to see.
+        first = entries[0].id if entries else None
+        body = {"version": workspace.version, "groups": listed, "first": first}
+        return JSONResponse(body, headers=NO_CACHE)
 
     async def render(request: Request) -> Response:
         entry_id, version, outcome = await _outcome(request)

@@ -128,5 +128,6 @@ def _reason(exc: TemplateError) -> str:
 
 def _png(image: Image.Image) -> bytes:
     buffer = BytesIO()
-    image.save(buffer, format="PNG")
+    # Fast compression: these images live for one look, not on disk.
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import webbrowser
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from .app import LOCAL_HOSTS, create_app
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+STARTUP_TIMEOUT = 10.0
 
 
 def serve(
@@ -52,10 +54,11 @@ def running(app: Starlette, host: str = DEFAULT_HOST, port: int = 0) -> Iterator
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
             while not server.started:
-                if not thread.is_alive():
+                if not thread.is_alive() or time.monotonic() > deadline:
                     raise RuntimeError("the preview server did not start")
-                threading.Event().wait(0.01)
+                time.sleep(0.01)
             yield address(sock)
         finally:
             server.should_exit = True
