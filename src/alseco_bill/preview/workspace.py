@@ -51,8 +51,9 @@ class Workspace:
             return self.version
 
     def entries(self) -> list[Entry]:
-        with self._lock:
-            return list(self._entries)
+        # No lock: the list is only ever replaced whole, and the event loop must not
+        # wait here for a render in progress.
+        return list(self._entries)
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((entry for entry in self.entries() if entry.id == entry_id), None)
