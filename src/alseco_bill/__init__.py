@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .batch import BatchOptions, BatchSummary, Progress, run_batch
 from .errors import (
     BillError,
     EngineUnavailableError,
@@ -28,8 +29,10 @@ from .raster import write_pngs
 from .render import Renderer
 from .sample import sample_bill, sample_bills
 from .theme import Theme
+from .worker import Settings
 
 __all__ = [
+    "BatchSummary",
     "Bill",
     "BillError",
     "EngineUnavailableError",
@@ -45,6 +48,7 @@ __all__ = [
     "bill_schema",
     "load_bill",
     "parse_bill",
+    "render_batch",
     "render_file",
     "render_html",
     "render_pdf",
@@ -124,3 +128,30 @@ def validate_files(
         except InvalidBillError as exc:
             results.append((source, exc))
     return results
+
+
+def render_batch(
+    source: str | Path,
+    out: str | Path,
+    *,
+    merge: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    engine: str = "weasyprint",
+    templates: Path | None = None,
+    static: Path | None = None,
+    progress: Progress | None = None,
+) -> BatchSummary:
+    """Render a print run (JSON Lines, or a folder of JSON files) into ``out``.
+
+    Every record ends as a rendered bill or a row of ``out/rejected.jsonl``; running
+    the same call again after an interruption finishes what is left.
+    """
+    Theme.create(templates, static)  # fail early, here, on a folder that does not exist
+    settings = Settings(
+        templates=(str(templates.resolve()),) if templates else (),
+        static=(str(static.resolve()),) if static else (),
+        engine=engine,
+    )
+    options = BatchOptions(Path(out), merge, workers, scheduler, settings)
+    return run_batch(Path(source), options, progress)

@@ -16,9 +16,19 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from . import Theme, bill_schema, render_file, sample_bill, sample_bills, validate_files
+from . import (
+    Theme,
+    bill_schema,
+    render_batch,
+    render_file,
+    sample_bill,
+    sample_bills,
+    validate_files,
+)
 from .errors import BillError, InvalidBillError
+from .manifest import RunMismatchError
 from .model import Language, Variant
+from .progress import progress_display
 
 app = typer.Typer(
     help="Turn billing data into print-ready ALSECO utility bills (Kazakh/Russian).",
@@ -66,6 +76,8 @@ def _run(action: Callable[[], T]) -> T:
         _fail(Exit.INVALID, str(exc))
     except BillError as exc:
         _fail(Exit.RENDER_FAILED, str(exc))
+    except (RunMismatchError, NotADirectoryError) as exc:
+        _fail(Exit.USAGE, str(exc))
 
 
 @app.command()
@@ -82,6 +94,53 @@ def render(
     written = _run(lambda: render_file(source, output, html=html, png=png, theme=theme))
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+@app.command()
+def batch(
+    source: Annotated[
+        Path, typer.Argument(help="Bills as JSON Lines, or a folder of JSON files.", exists=True)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The run's folder (PDFs, manifest).")],
+    merge: Annotated[
+        int | None,
+        typer.Option(min=1, help="Print-shop files of this many bills, in delivery order."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="A Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="The print engine.")] = "weasyprint",
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+) -> None:
+    """Render a monthly print run; run it again to resume after an interruption."""
+    with progress_display() as progress:
+        summary = _run(
+            lambda: render_batch(
+                source,
+                out,
+                merge=merge,
+                workers=workers,
+                scheduler=scheduler,
+                engine=engine,
+                templates=templates,
+                static=static,
+                progress=progress,
+            )
+        )
+    typer.echo(
+        f"{summary.rendered} of {summary.total} bills rendered into {summary.files} files"
+        f" in {out}; {summary.rejected} rejected"
+        + (f" (see {out / 'rejected.jsonl'})" if summary.rejected else "")
+        + (f"; {summary.resumed} were done by an earlier run" if summary.resumed else "")
+    )
+    if not summary.complete:
+        _fail(Exit.RENDER_FAILED, "some records were neither rendered nor rejected")
+    if summary.rejected:
+        raise typer.Exit(Exit.INVALID)
 
 
 @app.command()

@@ -7,8 +7,11 @@ never imports the other.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from typing import Protocol
 
+from .errors import BillError
 from .theme import Theme
 
 DEFAULT_ENGINE = "weasyprint"
@@ -21,9 +24,35 @@ class Engine(Protocol):
         """The PDF of one bill; raises ``BillError`` subclasses naming ``label``."""
         ...
 
+    def write_merged(
+        self, bills: Sequence[tuple[str, str]]
+    ) -> tuple[bytes | None, list[BillError | None]]:
+        """Many bills ``(html, label)`` in one PDF, one page each, in order.
+
+        Returns the PDF (None when no bill could be laid out) and, per bill, None
+        if it is in the PDF or the error that kept it out.
+        """
+        ...
+
     def close(self) -> None:
         """Release what the engine holds (a browser, caches)."""
         ...
+
+
+def merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
+    """Concatenate PDFs page by page (for engines that cannot lay out many bills in one
+    document; each input keeps its own font subsets, so the result is larger)."""
+    import pypdfium2 as pdfium
+
+    merged = pdfium.PdfDocument.new()
+    for pdf in pdfs:
+        source = pdfium.PdfDocument(pdf)
+        merged.import_pages(source)
+        source.close()
+    buffer = io.BytesIO()
+    merged.save(buffer)
+    merged.close()
+    return buffer.getvalue()
 
 
 def make_engine(name: str, theme: Theme) -> Engine:

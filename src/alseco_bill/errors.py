@@ -28,6 +28,12 @@ class BillError(Exception):
         super().__init__(f"{bill}: {message}")
         self.bill = bill
         self.message = message
+        self._init_args: tuple[object, ...] = (bill, message)
+
+    def __reduce__(self) -> tuple[type[BillError], tuple[object, ...]]:
+        # Errors cross process boundaries in batch runs: rebuild them from the
+        # arguments they were made with, not from the formatted message.
+        return type(self), self._init_args
 
 
 class InvalidBillError(BillError):
@@ -39,6 +45,7 @@ class InvalidBillError(BillError):
         lines = "\n".join(f"  - {p}" for p in self.problems)
         plural = "s" if count != 1 else ""
         super().__init__(bill, f"{count} problem{plural} in the bill data:\n{lines}")
+        self._init_args = (bill, self.problems)
 
 
 class TemplateError(BillError):
@@ -51,6 +58,7 @@ class TemplateError(BillError):
         if line is not None:
             where += f", line {line}"
         super().__init__(bill, f"template error in {where}: {message}")
+        self._init_args = (bill, template, line, message)
 
 
 class LayoutOverflowError(BillError):
@@ -64,6 +72,7 @@ class LayoutOverflowError(BillError):
             f"the bill lays out on {pages} pages but must fit {allowed} A4 sheet; "
             "shorten the notices or service lines, or split the bill",
         )
+        self._init_args = (bill, pages, allowed)
 
 
 class FetchRefusedError(BillError):
@@ -74,6 +83,7 @@ class FetchRefusedError(BillError):
         super().__init__(
             bill, f"refused to load {url!r}: only files under the template and static folders"
         )
+        self._init_args = (bill, url)
 
 
 class EngineUnavailableError(Exception):

@@ -6,12 +6,13 @@ image cache are reused across bills, which is where a one-off render spends time
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from .errors import FetchRefusedError, LayoutOverflowError
+from .errors import BillError, FetchRefusedError, LayoutOverflowError
 from .fetcher import FolderFetcher, RefusedURL
 from .theme import Theme
 
@@ -45,6 +46,25 @@ class PdfWriter:
         """The PDF bytes; the same HTML always gives the same bytes."""
         pdf: bytes = self.render(html, label).write_pdf()
         return pdf
+
+    def write_merged(
+        self, bills: Sequence[tuple[str, str]]
+    ) -> tuple[bytes | None, list[BillError | None]]:
+        """Lay each bill out on its own, then write all pages as one PDF: fonts and
+        logos are embedded once for the file instead of once per bill."""
+        documents: list[Any] = []
+        errors: list[BillError | None] = []
+        for html, label in bills:
+            try:
+                documents.append(self.render(html, label))
+                errors.append(None)
+            except (LayoutOverflowError, FetchRefusedError) as exc:
+                errors.append(exc)
+        if not documents:
+            return None, errors
+        pages = [page for document in documents for page in document.pages]
+        pdf: bytes = documents[0].copy(pages).write_pdf()
+        return pdf, errors
 
     def close(self) -> None:
         self.image_cache.clear()

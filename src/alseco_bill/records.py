@@ -1,0 +1,97 @@
+"""Reading a print run's input: JSON Lines (one bill a line) or a folder of JSON files.
+
+Records are streamed, never loaded whole: a record is its number, where it came
+from, and its raw text. ``delivery_key`` orders bills the way a postman walks:
+by locality, street, house and flat, comparing numbers as numbers (house 9 before
+house 10, «12А» after «12»).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input bill: ``number`` is its line in a JSONL file (from 1) or its position
+    among a folder's files (sorted by name)."""
+
+    number: int
+    source: str
+    text: str
+    offset: int = 0  # where the line starts in a JSONL file, to read it again cheaply
+
+
+def read_records(source: Path) -> Iterator[Record]:
+    """Stream the records of a JSONL file or of a folder of ``*.json`` files."""
+    if source.is_dir():
+        for number, path in enumerate(sorted(source.glob("*.json")), start=1):
+            yield Record(number, str(path), path.read_text("utf-8"))
+        return
+    with source.open("rb") as lines:
+        offset = 0
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield Record(number, f"{source}:{number}", line.decode("utf-8"), offset)
+            offset += len(line)
+
+
+def read_again(source: Path, records: list[tuple[int, str, int]]) -> list[Record]:
+    """Records seen before, by (number, source, offset), read again from the input."""
+    if source.is_dir():
+        return [Record(n, src, Path(src).read_text("utf-8")) for n, src, _ in records]
+    found = []
+    with source.open("rb") as handle:
+        for number, src, offset in records:
+            handle.seek(offset)
+            found.append(Record(number, src, handle.readline().decode("utf-8"), offset))
+    return found
+
+
+def count_records(source: Path) -> int:
+    """How many records ``read_records`` will yield, without parsing them."""
+    if source.is_dir():
+        return sum(1 for _ in source.glob("*.json"))
+    with source.open("rb") as lines:
+        return sum(1 for line in lines if line.strip())
+
+
+def peek(text: str) -> dict[str, Any] | None:
+    """The record's JSON object, or None when it is not one (validation will say why)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def account_of(data: dict[str, Any] | None) -> str | None:
+    account = data.get("account") if data else None
+    return account if isinstance(account, str) else None
+
+
+DeliveryKey = tuple[str, str, tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
+
+
+def delivery_key(data: dict[str, Any] | None) -> DeliveryKey:
+    """Locality, street, house, flat; records without an address sort last."""
+    address = ((data or {}).get("consumer") or {}).get("address")
+    if not isinstance(address, dict):
+        return ("\uffff", "", (), ())
+    return (
+        str(address.get("locality", "")).casefold(),
+        str(address.get("street", "")).casefold(),
+        _natural(address.get("house")),
+        _natural(address.get("flat")),
+    )
+
+
+def _natural(value: object) -> tuple[tuple[int, str], ...]:
+    """«12А» → ((12, ''), (0, 'а')): digits compare as numbers, letters as text."""
+    parts = re.findall(r"\d+|\D+", str(value or "").casefold())
+    return tuple((int(p), "") if p.isdigit() else (0, p) for p in parts)
