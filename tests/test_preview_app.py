@@ -221,6 +221,43 @@ def test_a_city_bill_overflowing_its_sheet_still_shows_its_html(
     assert "Очень длинное сообщение" in client.get("/frame", params={"bill": CITY_RU}).text
 
 
+def test_a_changed_logo_is_printed_after_a_refresh(tmp_path: Path, bill_file: Path) -> None:
+    static = tmp_path / "my-static"
+    (static / "logos").mkdir(parents=True)
+    logo = Path(shutil.copy(packaged_dir("static") / "logos/aes.svg", static / "logos/aes.svg"))
+    workspace = Workspace(Theme.create(static=static), [bill_file], tmp_path)
+    before = workspace.outcome(CITY_RU)
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        '<rect width="10" height="10" fill="#ff0000"/></svg>',
+        encoding="utf-8",
+    )
+    workspace.refresh()
+    after = workspace.outcome(CITY_RU)
+    workspace.close()
+    assert before is not None
+    assert after is not None
+    assert (before[0], after[0]) == (0, 1)
+    assert before[1].pages[0] != after[1].pages[0]
+    with TestClient(create_app(Theme.create(static=static), project=tmp_path, watch=False)) as c:
+        served = c.get("/static/logos/aes.svg", headers={"host": "127.0.0.1"})
+    assert 'fill="#ff0000"' in served.text
+
+
+def test_the_theme_folders_bill_folders_and_outside_data_files_are_watched(
+    designer: Path, bill_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "gallery").mkdir()
+    project_bill = Path(shutil.copy(bill_file, tmp_path / "gallery/mine.json"))
+    workspace = Workspace(Theme.create(templates=designer), [bill_file, project_bill], tmp_path)
+    folders = workspace.watched_folders()
+    assert folders[0] == designer.resolve()
+    assert packaged_dir("templates").resolve() in folders
+    assert packaged_dir("static").resolve() in folders
+    assert (tmp_path / "gallery").resolve() in folders
+    assert workspace.watched_files() == [bill_file.resolve()]
+
+
 def test_the_watcher_reports_a_saved_file(designer: Path, bill_file: Path) -> None:
     seen: list[set[Path]] = []
 
