@@ -64,7 +64,11 @@ class Watcher:
             stop_event=stop,
             recursive=recursive,
         )
-        async for batch in changes:
-            changed = {Path(path) for _, path in batch}
-            log.info("changed: %s", ", ".join(sorted(map(str, changed))))
-            await self.on_change(changed)
+        try:
+            async for batch in changes:
+                changed = {Path(path) for _, path in batch}
+                log.info("changed: %s", ", ".join(sorted(map(str, changed))))
+                await self.on_change(changed)
+        except OSError:
+            # A watched folder removed while serving: the bills can still be viewed.
+            log.exception("stopped watching %s", ", ".join(map(str, paths)))
