@@ -41,6 +41,7 @@ run_tests() {
   .venv/bin/ruff format --check src tests
   .venv/bin/mypy
   .venv/bin/pytest "$@"
+  .venv/bin/alseco-bill snapshot check
 }
 
 command=${1:-test}; shift || true

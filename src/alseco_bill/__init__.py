@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import BatchOptions, BatchSummary, Progress, run_batch
+from .engines import DEFAULT_ENGINE
 from .errors import (
     BillError,
     EngineUnavailableError,
@@ -25,9 +26,11 @@ from .errors import (
 )
 from .files import write_atomic
 from .model import Bill, Language, Variant, bill_schema
+from .parity import EngineParity, compare_engines
 from .raster import write_pngs
 from .render import Renderer
 from .sample import sample_bill, sample_bills
+from .snapshot import SnapshotCheck, SnapshotUpdate, check_snapshots, update_snapshots
 from .theme import Theme
 from .worker import Settings
 
@@ -35,6 +38,7 @@ __all__ = [
     "BatchSummary",
     "Bill",
     "BillError",
+    "EngineParity",
     "EngineUnavailableError",
     "FetchRefusedError",
     "InvalidBillError",
@@ -42,10 +46,14 @@ __all__ = [
     "LayoutOverflowError",
     "Problem",
     "Renderer",
+    "SnapshotCheck",
+    "SnapshotUpdate",
     "TemplateError",
     "Theme",
     "Variant",
     "bill_schema",
+    "check_snapshots",
+    "compare_engines",
     "load_bill",
     "parse_bill",
     "render_batch",
@@ -54,6 +62,7 @@ __all__ = [
     "render_pdf",
     "sample_bill",
     "sample_bills",
+    "update_snapshots",
     "validate_files",
 ]
 
@@ -99,15 +108,25 @@ def render_file(
     html: bool = False,
     png: bool = False,
     theme: Theme | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> list[Path]:
     """Render the bill in ``source`` to ``output`` (PDF, or HTML with ``html``) and,
     with ``png``, its pages as ``<output stem>-N.png``; returns the files written.
+    ``engine`` is the print engine, ``weasyprint`` or ``chromium``.
 
     Nothing is written unless the whole bill validates and renders.
     """
-    renderer = _renderer(theme)
-    bill = renderer.load(Path(source))
-    output = Path(output)
+    if engine != DEFAULT_ENGINE:
+        # Another engine may hold a browser: it lives for this one bill.
+        with Renderer(theme, engine=engine) as renderer:
+            return _write_bill(renderer, Path(source), Path(output), html, png)
+    return _write_bill(_renderer(theme), Path(source), Path(output), html, png)
+
+
+def _write_bill(
+    renderer: Renderer, source: Path, output: Path, html: bool, png: bool
+) -> list[Path]:
+    bill = renderer.load(source)
     if html:
         write_atomic(output, renderer.html(bill).encode())
         return [output]

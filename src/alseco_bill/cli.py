@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 invalid bill data; 2 usage (bad options, missing files);
 3 the bill is valid but could not be rendered (template error, layout overflow,
-a refused file or URL).
+a refused file or URL, an engine that cannot run here); 4 the visual check found
+changed pages (``snapshot check``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -19,16 +20,21 @@ import typer
 from . import (
     Theme,
     bill_schema,
+    check_snapshots,
+    compare_engines,
     render_batch,
     render_file,
     sample_bill,
     sample_bills,
+    update_snapshots,
     validate_files,
 )
-from .errors import BillError, InvalidBillError
+from .errors import BillError, EngineUnavailableError, GalleryError, InvalidBillError
 from .manifest import RunMismatchError
 from .model import Language, Variant
+from .parity import OUTPUT as COMPARISON_OUTPUT
 from .progress import progress_display
+from .snapshot import GALLERY, REPORT
 
 app = typer.Typer(
     help="Turn billing data into print-ready ALSECO utility bills (Kazakh/Russian).",
@@ -44,6 +50,14 @@ class Exit(IntEnum):
     INVALID = 1
     USAGE = 2
     RENDER_FAILED = 3
+    CHANGED = 4
+
+
+class EngineName(StrEnum):
+    """The print engines of ``engines.ENGINES``, as the command line's choices."""
+
+    WEASYPRINT = "weasyprint"
+    CHROMIUM = "chromium"
 
 
 TemplatesOption = Annotated[
@@ -53,6 +67,13 @@ TemplatesOption = Annotated[
 StaticOption = Annotated[
     Path | None,
     typer.Option("--static", help="A folder of static files (logos, fonts) that override ours."),
+]
+EngineOption = Annotated[
+    EngineName, typer.Option("--engine", help="The print engine that lays bills out.")
+]
+GalleryOption = Annotated[
+    Path,
+    typer.Option("--gallery", help="The gallery: bills as JSON, baselines/, snapshot.toml."),
 ]
 
 
@@ -76,6 +97,10 @@ def _run(action: Callable[[], T]) -> T:
         _fail(Exit.INVALID, str(exc))
     except BillError as exc:
         _fail(Exit.RENDER_FAILED, str(exc))
+    except EngineUnavailableError as exc:
+        _fail(Exit.RENDER_FAILED, str(exc))
+    except GalleryError as exc:
+        _fail(Exit.USAGE, str(exc))
     except (RunMismatchError, NotADirectoryError) as exc:
         _fail(Exit.USAGE, str(exc))
 
@@ -86,12 +111,15 @@ def render(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bill.")],
     html: Annotated[bool, typer.Option("--html", help="Write the filled HTML, not a PDF.")] = False,
     png: Annotated[bool, typer.Option("--png", help="Also write each page as a PNG.")] = False,
+    engine: EngineOption = EngineName.WEASYPRINT,
     templates: TemplatesOption = None,
     static: StaticOption = None,
 ) -> None:
     """Render one bill to a PDF (or its HTML)."""
     theme = _theme(templates, static)
-    written = _run(lambda: render_file(source, output, html=html, png=png, theme=theme))
+    written = _run(
+        lambda: render_file(source, output, html=html, png=png, theme=theme, engine=engine.value)
+    )
     for path in written:
         typer.echo(f"wrote {path}")
 
@@ -185,6 +213,95 @@ def sample(
         return
     for bill in sample_bills(count, seed=seed):
         sys.stdout.write(bill.model_dump_json(exclude_none=True) + "\n")
+
+
+snapshot_app = typer.Typer(
+    help="Visual regression: the gallery's bills against their baseline images.",
+    no_args_is_help=True,
+)
+app.add_typer(snapshot_app, name="snapshot")
+
+
+@snapshot_app.command("check")
+def snapshot_check(
+    gallery: GalleryOption = GALLERY,
+    report: Annotated[
+        Path, typer.Option("--report", help="Where a failing check writes its images and report.")
+    ] = REPORT,
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+) -> None:
+    """Render the gallery and compare every page with its baseline."""
+    theme = _theme(templates, static)
+    result = _run(lambda: check_snapshots(gallery, report, theme=theme))
+    for case in result.cases:
+        if case.passed:
+            typer.echo(f"ok       {case.name}")
+        elif not case.pages:
+            typer.echo(f"FAILED   {case.name}: {case.problem}")
+        else:
+            problem = f"; {case.problem}" if case.problem else ""
+            typer.echo(
+                f"CHANGED  {case.name}: {case.differing} pixels ({case.percent:.2f}%) differ, "
+                f"budget {case.budget} a page{problem}"
+            )
+    for path in result.stale:
+        typer.echo(f"STALE    {path}: no gallery case renders it")
+    unchanged = len(result.cases) - len(result.failures)
+    typer.echo(f"{unchanged} of {len(result.cases)} cases unchanged ({result.seconds:.1f} s)")
+    if result.report is not None:
+        typer.echo(f"report: {result.report}")
+    if not result.passed:
+        _fail(Exit.CHANGED, "the layouts changed; if that is intended: alseco-bill snapshot update")
+
+
+@snapshot_app.command("update")
+def snapshot_update(
+    gallery: GalleryOption = GALLERY,
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+) -> None:
+    """Accept the current rendering as the baselines; only changed pages are rewritten."""
+    theme = _theme(templates, static)
+    result = _run(lambda: update_snapshots(gallery, theme=theme))
+    for change in result.written:
+        typer.echo(f"{change.status} {change.path}")
+    typer.echo(
+        f"{len(result.written)} baseline(s) written or removed, {len(result.changes)} pages in all"
+    )
+    for case, error in result.errors:
+        typer.echo(f"error: {case} keeps its old baselines: {error}", err=True)
+    if result.errors:
+        raise typer.Exit(Exit.RENDER_FAILED)
+
+
+@app.command("compare-engines")
+def compare_engines_command(
+    sources: Annotated[
+        list[Path], typer.Argument(help="Bills as JSON files.", exists=True, dir_okay=False)
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where the pictures and the report go.")
+    ] = COMPARISON_OUTPUT,
+    dpi: Annotated[int, typer.Option(min=20, max=300, help="Rasterising resolution.")] = 72,
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+) -> None:
+    """Render bills with WeasyPrint and Chromium; show per page how far they differ."""
+    theme = _theme(templates, static)
+    results = _run(lambda: compare_engines(sources, output, dpi=dpi, theme=theme))
+    for result in results:
+        for page in result.pages:
+            typer.echo(
+                f"{result.source} page {page.page}: {page.percent:.2f}% of pixels differ "
+                f"({page.differing} of {page.total}); diff {page.diff}"
+            )
+        if result.weasyprint_pages != result.chromium_pages:
+            typer.echo(
+                f"{result.source}: {result.weasyprint_pages} page(s) from WeasyPrint, "
+                f"{result.chromium_pages} from Chromium"
+            )
+    typer.echo(f"report: {output / 'index.html'}")
 
 
 @app.command()

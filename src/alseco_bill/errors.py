@@ -88,3 +88,7 @@ class FetchRefusedError(BillError):
 
 class EngineUnavailableError(Exception):
     """A rendering engine cannot run here; the message names what to install."""
+
+
+class GalleryError(Exception):
+    """The visual check's gallery folder or its settings (``snapshot.toml``) are unusable."""
