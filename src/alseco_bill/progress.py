@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,15 +23,13 @@ from .batch import Progress as ProgressCallback
 
 
 @contextmanager
-def progress_display(
-    stream: TextIO = sys.stderr, every: float = 10.0
-) -> Iterator[ProgressCallback]:
-    """A callback ``(finished, total)`` that shows progress on ``stream``."""
-    if stream.isatty():
-        with _bar(stream) as callback:
+def progress_display(every: float = 10.0) -> Iterator[ProgressCallback]:
+    """A callback ``(finished, total)`` that shows progress on stderr."""
+    if sys.stderr.isatty():
+        with _bar(sys.stderr) as callback:
             yield callback
     else:
-        yield _LogLines(stream, every)
+        yield _LogLines(every)
 
 
 @contextmanager
@@ -62,8 +61,8 @@ def _bar(stream: TextIO) -> Iterator[ProgressCallback]:
 class _LogLines:
     """A line every ``every`` seconds, and one at the end, for logs and CI."""
 
-    def __init__(self, stream: TextIO, every: float) -> None:
-        self.stream, self.every = stream, every
+    def __init__(self, every: float) -> None:
+        self.every = every
         self.start = self.last = time.monotonic()
         self.first: int | None = None
 
@@ -76,4 +75,5 @@ class _LogLines:
         self.last = now
         rate = (finished - self.first) / (now - self.start) if now > self.start else 0.0
         eta = f", ETA {(total - finished) / rate:.0f} s" if rate > 0 and finished < total else ""
-        print(f"{finished}/{total} bills ({rate:.1f} bills/s{eta})", file=self.stream, flush=True)
+        # click.echo: it writes where the command line's stderr is, also under test.
+        click.echo(f"{finished}/{total} bills ({rate:.1f} bills/s{eta})", err=True)
