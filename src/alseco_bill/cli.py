@@ -296,6 +296,10 @@ def compare_engines_command(
                 f"{result.source} page {page.page}: {page.percent:.2f}% of pixels differ "
                 f"({page.differing} of {page.total}); diff {page.diff}"
             )
+        typer.echo(
+            f"{result.source}: WeasyPrint {result.weasyprint_seconds * 1000:.0f} ms, "
+            f"Chromium {result.chromium_seconds * 1000:.0f} ms"
+        )
         if result.weasyprint_pages != result.chromium_pages:
             typer.echo(
                 f"{result.source}: {result.weasyprint_pages} page(s) from WeasyPrint, "
