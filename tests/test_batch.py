@@ -16,7 +16,7 @@ import pytest
 from conftest import run_tool
 from typer.testing import CliRunner
 
-from alseco_bill import render_batch, sample_bills
+from alseco_bill import batch, render_batch, sample_bills
 from alseco_bill.cli import app
 from alseco_bill.manifest import RunMismatchError
 from alseco_bill.records import delivery_key, peek
@@ -96,8 +96,9 @@ def test_per_bill_files_match_the_manifest(per_bill_run: Path) -> None:
 
 
 def test_merged_files_in_delivery_order(
-    run_input: tuple[Path, dict[str, int]], tmp_path: Path
+    run_input: tuple[Path, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(batch, "PART", 4)  # files of 10 are joined from parts of 4, 4, 2
     out = tmp_path / "merged"
     summary = render_batch(run_input[0], out, merge=10, workers=2)
     assert (summary.rendered, summary.rejected, summary.files) == (GOOD - 1, 4, 3)
@@ -112,9 +113,12 @@ def test_merged_files_in_delivery_order(
             placed.append(delivery_key(records[bill["number"]]))
     assert placed == sorted(placed), "bills are not in delivery order"
     size = sum((out / e["file"]).stat().st_size for e in read_jsonl(out / "manifest.jsonl"))
-    # Fonts are embedded once per file, not per bill (per bill they would add ~30 KB).
-    # At 10 bills a file they still weigh ~1 KB a bill; bench/ measures 500 a file.
-    assert size / summary.rendered < 12_000
+    # Fonts are embedded once per part, not per bill: a bill alone is ~23 KB, parts of
+    # four ~13 KB a bill. bench/ measures real files (500 bills, parts of 50).
+    assert size / summary.rendered < 16_000
+    again = render_batch(run_input[0], tmp_path / "again", merge=10, workers=1)
+    assert again.complete
+    assert digest(tmp_path / "again") == digest(out), "merged files are not reproducible"
 
 
 def test_delivery_key_compares_numbers_as_numbers() -> None:

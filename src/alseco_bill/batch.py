@@ -23,6 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
 
+from .engines import merge_pdfs
 from .errors import Problem
 from .manifest import Manifest
 from .records import (
@@ -38,6 +39,7 @@ from .records import (
 from .worker import ChunkResult, Settings, render_chunk
 
 CHUNK = 8  # bills per task without merging: small enough to keep workers evenly busy
+PART = 50  # bills per task when merging
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (records finished, total)
 
@@ -144,17 +146,36 @@ class _Run:
             if not self.manifest.has_file(name)
         ]
 
-        def groups() -> Iterator[list[Record]]:
-            for _, group in todo:
-                yield read_again(self.source, [(n, src, at) for _, n, src, at in group])
+        # A file is laid out in parts of PART bills, one task each, so that every
+        # worker helps with every file; the parts are joined in order when the last
+        # arrives. Each part embeds its own font subset: ~1 KB a bill more than one
+        # document per file, for all cores instead of one.
+        parts = [
+            (name, group[i : i + PART], i + PART >= len(group))
+            for name, group in todo
+            for i in range(0, len(group), PART)
+        ]
 
-        for (name, _), (records, result) in zip(
-            todo, self._results(groups(), merge=True), strict=True
+        def chunks() -> Iterator[list[Record]]:
+            for _, part, _ in parts:
+                yield read_again(self.source, [(n, src, at) for _, n, src, at in part])
+
+        pdfs: list[bytes] = []
+        bills: list[tuple[int, str]] = []
+        for (name, _, last), (records, result) in zip(
+            parts, self._results(chunks(), merge=True), strict=True
         ):
             self._rejections(records, result)
             if result.merged is not None:
-                self.manifest.add_file(name, result.merged, result.rendered)
-            self.report(total)
+                pdfs.append(result.merged)
+                bills += result.rendered
+            if last:
+                if pdfs:
+                    self.manifest.add_file(
+                        name, pdfs[0] if len(pdfs) == 1 else merge_pdfs(pdfs), bills
+                    )
+                pdfs, bills = [], []
+                self.report(total)
 
     def report(self, total: int) -> None:
         self.progress(self.manifest.finished, total)

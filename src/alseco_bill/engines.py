@@ -40,18 +40,25 @@ class Engine(Protocol):
 
 
 def merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
-    """Concatenate PDFs page by page (for engines that cannot lay out many bills in one
-    document; each input keeps its own font subsets, so the result is larger)."""
-    import pypdfium2 as pdfium
+    """Concatenate PDFs page by page, with the same bytes for the same input.
 
-    merged = pdfium.PdfDocument.new()
-    for pdf in pdfs:
-        source = pdfium.PdfDocument(pdf)
-        merged.import_pages(source)
-        source.close()
+    Each input keeps its own font subsets, so this is for joining parts of a file,
+    or for engines that cannot lay many bills out in one document.
+    """
+    import pikepdf
+
+    merged = pikepdf.Pdf.new()
+    sources = [pikepdf.Pdf.open(io.BytesIO(pdf)) for pdf in pdfs]
+    for source in sources:
+        merged.pages.extend(source.pages)
     buffer = io.BytesIO()
-    merged.save(buffer)
-    merged.close()
+    merged.save(
+        buffer,
+        deterministic_id=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    for source in sources:
+        source.close()
     return buffer.getvalue()
 
 
