@@ -140,7 +140,7 @@ def batch(
     scheduler: Annotated[
         str | None, typer.Option(help="A Dask scheduler address, e.g. tcp://host:8786.")
     ] = None,
-    engine: Annotated[str, typer.Option(help="The print engine.")] = "weasyprint",
+    engine: Annotated[EngineName, typer.Option(help="The print engine.")] = EngineName.WEASYPRINT,
     templates: TemplatesOption = None,
     static: StaticOption = None,
 ) -> None:
@@ -153,7 +153,7 @@ def batch(
                 merge=merge,
                 workers=workers,
                 scheduler=scheduler,
-                engine=engine,
+                engine=engine.value,
                 templates=templates,
                 static=static,
                 progress=progress,
