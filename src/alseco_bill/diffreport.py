@@ -23,7 +23,7 @@ h2 { font-size: 1.1em; margin: 0 0 .3em; }
 p.summary { margin: 0 0 .6em; }
 .failed h2 { color: #b00; }
 .row { display: flex; gap: 1em; align-items: flex-start; }
-figure { margin: 0; flex: 1; min-width: 0; }
+figure { margin: 0; flex: 0 1 32%; min-width: 0; }
 figure img { width: 100%; border: 1px solid #999; }
 figcaption { font-size: .9em; color: #555; }
 """
