@@ -7,16 +7,20 @@ page makes is answered here: files under the theme's folders by their path, noth
 else. Whatever was refused or failed to load is reported after the print as a
 ``FetchRefusedError``, as WeasyPrint's fetcher would have stopped the render.
 
-One ``ChromiumWriter`` keeps one browser and one page for all the bills it prints, as
-a batch worker calls ``write`` many times; it must stay in the thread that made it.
+One ``ChromiumWriter`` keeps one page for all the bills it prints, as a batch worker
+calls ``write`` many times; it must stay in the thread that made it. Playwright's
+sync API runs one instance per thread, so the writers of a thread share one browser,
+started by the first and closed with the last.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import re
+import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -29,7 +33,7 @@ from .pdf import MAX_PAGES
 from .theme import Theme
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage, Page, Request, Route
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
 
 ORIGIN = "http://alseco-bill.invalid"
 # Only the origin itself may be loaded: a data: URL or another host is refused before
@@ -68,8 +72,8 @@ class ChromiumWriter:
         # WeasyPrint resolves relative URLs against the last static folder; so does
         # the page, whose URL is a made-up file in that folder.
         self.base_path = quote(theme.static_dirs[-1].resolve().as_posix()) + "/"
-        self._stack = ExitStack()
         self._page: Page | None = None
+        self._context: BrowserContext | None = None
         self._count = 0
         self._document_url = ""
         self._html = b""
@@ -111,23 +115,24 @@ class ChromiumWriter:
         return (merge_pdfs(pdfs) if pdfs else None), errors
 
     def close(self) -> None:
-        self._page = None
-        self._stack.close()
+        if self._context is None:
+            return
+        context, self._context, self._page = self._context, None, None
+        try:
+            context.close()
+        finally:
+            _release_browser()
 
     def _open_page(self) -> Page:
         if self._page is not None:
             return self._page
-        from playwright.sync_api import Error as PlaywrightError
-
+        browser = _acquire_browser(self.executable)
         try:
-            browser = self._stack.enter_context(launch_chromium())
-        except PlaywrightError as exc:
-            self._stack.close()
-            raise EngineUnavailableError(
-                f"the system Chromium ({self.executable}) did not start: {exc.message}; "
-                "reinstall it (apt-get install chromium) or set ALSECO_CHROMIUM"
-            ) from None
-        context = browser.new_context(java_script_enabled=False)
+            context = browser.new_context(java_script_enabled=False)
+        except BaseException:
+            _release_browser()
+            raise
+        self._context = context
         page = context.new_page()
         page.route("**/*", self._answer)
         page.on("requestfailed", self._failed)
@@ -189,6 +194,45 @@ class ChromiumWriter:
             url = "file://" + url.removeprefix(ORIGIN)
         if url not in self._refused:
             self._refused.append(url)
+
+
+@dataclass
+class _SharedBrowser:
+    stack: ExitStack
+    browser: Browser
+    users: int = 0
+
+
+_threads = threading.local()
+
+
+def _acquire_browser(executable: str) -> Browser:
+    """This thread's browser, started on first use."""
+    shared: _SharedBrowser | None = getattr(_threads, "browser", None)
+    if shared is None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        stack = ExitStack()
+        try:
+            browser = stack.enter_context(launch_chromium())
+        except PlaywrightError as exc:
+            stack.close()
+            raise EngineUnavailableError(
+                f"the system Chromium ({executable}) could not be started through Playwright: "
+                f"{exc.message} (is it installed? apt-get install chromium, or set "
+                "ALSECO_CHROMIUM)"
+            ) from None
+        shared = _threads.browser = _SharedBrowser(stack, browser)
+    shared.users += 1
+    return shared.browser
+
+
+def _release_browser() -> None:
+    shared: _SharedBrowser = _threads.browser
+    shared.users -= 1
+    if shared.users == 0:
+        _threads.browser = None
+        shared.stack.close()
 
 
 def _page_count(pdf: bytes) -> int:
