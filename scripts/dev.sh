@@ -26,7 +26,9 @@ setup() {
   fi
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  # constraints.txt pins every Python package: the visual baselines in gallery/ hold
+  # only while WeasyPrint, PDFium and their helpers are the versions they were made with.
+  .venv/bin/python -m pip install -q -e '.[dev]' -c constraints.txt
 }
 
 examples() {

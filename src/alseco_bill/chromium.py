@@ -59,7 +59,6 @@ class ChromiumWriter:
 
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
-        self.roots = tuple(root.resolve() for root in theme.roots)
         # Fail when the engine is chosen, not in the middle of a batch.
         self.executable = chromium_path()
         try:
@@ -165,18 +164,11 @@ class ChromiumWriter:
         )
 
     def _allowed_file(self, url: str) -> Path | None:
-        """The file a page URL names, if it is under the theme's folders.
-
-        The same rule as ``fetcher.FolderFetcher``, kept here so that this engine does
-        not import WeasyPrint: resolved paths, so ``..`` and links cannot escape.
-        """
+        """The file a page URL names, if the theme allows it (``Theme.allowed_file``)."""
         parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" != ORIGIN:
             return None
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
-            return None
-        return path
+        return self.theme.allowed_file(Path(unquote(parts.path)))
 
     def _failed(self, request: Request) -> None:
         self._refuse(request.url)

@@ -7,11 +7,12 @@ the refusal stops the render instead of leaving a silent hole in the bill.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from .theme import Theme
 
 
 class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]
@@ -24,21 +25,19 @@ class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]
 
 
 class FolderFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves ``file:`` URLs under ``roots`` (resolved, so ``..`` and links cannot escape)."""
+    """Serves the ``file:`` URLs that ``Theme.allowed_file`` allows, refuses the rest."""
 
-    def __init__(self, roots: Sequence[Path]) -> None:
+    def __init__(self, theme: Theme) -> None:
         super().__init__(allowed_protocols=("file",), fail_on_errors=True)
-        self.roots = tuple(root.resolve() for root in roots)
+        self.theme = theme
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise RefusedURL(url, "only local files may be loaded")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
-            raise RefusedURL(url, "outside the template and static folders")
-        if not path.is_file():
-            raise RefusedURL(url, "no such file")
+        path = self.theme.allowed_file(Path(unquote(parts.path)))
+        if path is None:
+            raise RefusedURL(url, "not a file under the template and static folders")
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), _headers(path))
 
 

@@ -23,7 +23,7 @@ MAX_PAGES = 1
 class PdfWriter:
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
-        self.fetcher = FolderFetcher(theme.roots)
+        self.fetcher = FolderFetcher(theme)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
 

@@ -53,6 +53,16 @@ class Theme:
         """Every folder rendering may read from; nothing else is loaded."""
         return self.template_dirs + self.static_dirs
 
+    def allowed_file(self, path: Path) -> Path | None:
+        """``path`` resolved, if it is a file under one of ``roots``; else None.
+
+        The one rule of what rendering may read, for every engine: resolving first
+        means neither ``..`` nor a symbolic link can lead out of the folders.
+        """
+        resolved = path.resolve()
+        inside = any(resolved.is_relative_to(root.resolve()) for root in self.roots)
+        return resolved if inside and resolved.is_file() else None
+
     def find_static(self, relative: str) -> Path | None:
         """The first static file at ``relative`` (e.g. ``logos/almaty-su.svg``)."""
         for folder in self.static_dirs:
