@@ -18,15 +18,20 @@ from typer.testing import CliRunner
 
 from alseco_bill import batch, render_batch, sample_bills
 from alseco_bill.cli import app
-from alseco_bill.manifest import RunMismatchError
+from alseco_bill.errors import RunMismatchError
 from alseco_bill.records import delivery_key, peek
 
 GOOD = 24
 
 
 def write_run(path: Path) -> dict[str, int]:
-    """GOOD valid bills, then four bad records of different kinds; returns their numbers."""
+    """GOOD valid bills, then bad records of every kind; returns their numbers.
+
+    Record 4 is made invalid; its valid original comes again at the end, and is the
+    first *valid* bill for its account, so it is rendered, not rejected as a duplicate.
+    """
     lines = [bill.model_dump_json() for bill in sample_bills(GOOD, seed=11)]
+    original_4 = lines[3]
     wrong_sum = json.loads(lines[3])
     wrong_sum["services"][0]["to_pay"] = "1.00"
     overflow = json.loads(lines[5])
@@ -35,9 +40,22 @@ def write_run(path: Path) -> dict[str, int]:
         {"supplier": overflow["suppliers"][0]["id"], "text": "Текст. " * 55}
     ] * 30
     lines[3] = json.dumps(wrong_sum, ensure_ascii=False)
-    lines += ["{not json", json.dumps(overflow, ensure_ascii=False), lines[7]]
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return {"wrong_sum": 4, "not_json": GOOD + 1, "overflow": GOOD + 2, "duplicate": GOOD + 3}
+    lines += ["{not json", json.dumps(overflow, ensure_ascii=False), lines[7], original_4]
+    lines += ['{"consumer": "not an object"}', "[" * 100_000]
+    data = "\n".join(lines).encode() + b"\n" + b'{"account": "\xff\xfe"}\n'
+    path.write_bytes(data)
+    return {
+        "wrong_sum": 4,
+        "not_json": GOOD + 1,
+        "overflow": GOOD + 2,
+        "duplicate": GOOD + 3,
+        "consumer_not_object": GOOD + 5,
+        "deep": GOOD + 6,
+        "not_utf8": GOOD + 7,
+    }
+
+
+RENDERED = [n for n in range(1, GOOD + 5) if n not in (4, GOOD + 1, GOOD + 2, GOOD + 3)]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -74,17 +92,20 @@ def test_every_record_is_rendered_or_rejected(
     rejected = {row["number"]: row for row in read_jsonl(per_bill_run / "rejected.jsonl")}
     assert set(rejected) == set(bad.values())
     rendered = [b for e in read_jsonl(per_bill_run / "manifest.jsonl") for b in e["bills"]]
-    assert sorted(b["number"] for b in rendered) == [n for n in range(1, GOOD + 1) if n != 4]
+    assert sorted(b["number"] for b in rendered) == RENDERED
     assert rejected[bad["wrong_sum"]]["errors"][0]["path"] == "services[0].to_pay"
     assert rejected[bad["not_json"]]["errors"][0]["message"].startswith("not valid JSON")
     assert "2 pages but must fit 1" in rejected[bad["overflow"]]["errors"][0]["message"]
     assert "already in this run (record 8)" in rejected[bad["duplicate"]]["errors"][0]["message"]
     assert rejected[bad["duplicate"]]["source"].endswith(f"bills.jsonl:{bad['duplicate']}")
+    assert rejected[bad["not_utf8"]]["errors"][0]["message"].startswith("not UTF-8 text")
+    assert "nested absurdly deep" in rejected[bad["deep"]]["errors"][0]["message"]
+    assert rejected[bad["consumer_not_object"]]["errors"][0]["path"] == "variant"
 
 
 def test_per_bill_files_match_the_manifest(per_bill_run: Path) -> None:
     entries = read_jsonl(per_bill_run / "manifest.jsonl")
-    assert len(entries) == GOOD - 1
+    assert len(entries) == len(RENDERED)
     for entry in entries:
         pdf = per_bill_run / entry["file"]
         assert hashlib.sha256(pdf.read_bytes()).hexdigest() == entry["sha256"]
@@ -101,8 +122,9 @@ def test_merged_files_in_delivery_order(
     monkeypatch.setattr(batch, "PART", 4)  # files of 10 are joined from parts of 4, 4, 2
     out = tmp_path / "merged"
     summary = render_batch(run_input[0], out, merge=10, workers=2)
-    assert (summary.rendered, summary.rejected, summary.files) == (GOOD - 1, 4, 3)
-    records = {i + 1: peek(line) for i, line in enumerate(run_input[0].read_text().splitlines())}
+    assert (summary.rendered, summary.rejected, summary.files) == (len(RENDERED), 7, 3)
+    text = run_input[0].read_bytes().decode(errors="replace")
+    records = {i + 1: peek(line) for i, line in enumerate(text.splitlines())}
     placed = []
     for entry in read_jsonl(out / "manifest.jsonl"):
         pdf = out / entry["file"]
@@ -135,6 +157,7 @@ def test_delivery_key_compares_numbers_as_numbers() -> None:
     ]
     assert sorted(walk) == walk
     assert delivery_key(None) > key("ул. Я", "999", "999")
+    assert delivery_key({"consumer": "not an object"}) == delivery_key(None)
 
 
 def test_a_killed_run_resumes_and_ends_as_a_clean_run(
@@ -153,7 +176,7 @@ def test_a_killed_run_resumes_and_ends_as_a_clean_run(
     process.wait()
     done_before = len(read_jsonl(out / "manifest.jsonl"))
     rejected_before = len(read_jsonl(out / "rejected.jsonl"))
-    assert 3 <= done_before < GOOD - 1, "the kill should land mid-run"
+    assert 3 <= done_before < len(RENDERED), "the kill should land mid-run"
     # A file damaged after it was recorded is found by its checksum and made again.
     damaged = out / read_jsonl(out / "manifest.jsonl")[0]["file"]
     damaged.write_bytes(damaged.read_bytes()[:100])
@@ -172,6 +195,13 @@ def test_resuming_with_other_options_is_refused(
 ) -> None:
     with pytest.raises(RunMismatchError, match="merge"):
         render_batch(run_input[0], per_bill_run, merge=5)
+    # The same path with other bills in it is another run, too.
+    source = tmp_path / "bills.jsonl"
+    source.write_text(sample_bills(1, seed=5).__next__().model_dump_json() + "\n", "utf-8")
+    assert render_batch(source, tmp_path / "out", workers=1).complete
+    source.write_text(sample_bills(1, seed=6).__next__().model_dump_json() + "\n", "utf-8")
+    with pytest.raises(RunMismatchError, match="input_fingerprint"):
+        render_batch(source, tmp_path / "out", workers=1)
 
 
 def test_a_dask_cluster_gives_the_same_result(
@@ -206,7 +236,7 @@ def test_cli_exit_codes_and_log_lines(
 ) -> None:
     runner = CliRunner()
     source = tmp_path / "few.jsonl"
-    source.write_text("".join(line + "\n" for line in run_input[0].read_text().splitlines()[:3]))
+    source.write_bytes(b"".join(run_input[0].read_bytes().splitlines(keepends=True)[:3]))
     result = runner.invoke(
         app, ["batch", str(source), "--out", str(tmp_path / "a"), "--workers", "1"]
     )
@@ -235,4 +265,4 @@ def test_cli_exit_codes_and_log_lines(
 
     result = runner.invoke(app, ["batch", str(run_input[0]), "--out", str(tmp_path / "a")])
     assert result.exit_code == 2
-    assert "holds a run made with other options (input)" in result.stderr
+    assert "holds a run made with other options (input, input_fingerprint)" in result.stderr

@@ -13,29 +13,31 @@ which page of which file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
 
-from .engines import merge_pdfs
+from .engines import join_pdfs
 from .errors import Problem
 from .manifest import Manifest
 from .records import (
     DeliveryKey,
     Record,
-    account_of,
     count_records,
     delivery_key,
     peek,
     read_again,
     read_records,
 )
+from .theme import Theme
 from .worker import ChunkResult, Settings, render_chunk
 
 CHUNK = 8  # bills per task without merging: small enough to keep workers evenly busy
@@ -71,12 +73,19 @@ def run_batch(
     source: Path, options: BatchOptions, progress: Progress | None = None
 ) -> BatchSummary:
     """Render every record of ``source`` into ``options.out``; resumes an earlier run."""
+    settings = options.settings
+    theme = Theme.create([Path(p) for p in settings.templates], [Path(p) for p in settings.static])
+    # Contents, not only paths: resuming after the input or a template changed would
+    # mix two different runs in one folder.
     run_options = {
         "input": str(source.resolve()),
+        "input_fingerprint": fingerprint([source]),
         "merge": options.merge,
-        "engine": options.settings.engine,
-        "templates": list(options.settings.templates),
-        "static": list(options.settings.static),
+        "engine": settings.engine,
+        "templates": list(settings.templates),
+        "static": list(settings.static),
+        "theme_fingerprint": fingerprint(theme.roots),
+        "version": version("alseco-bill"),
     }
     manifest = Manifest(options.out, run_options)
     run = _Run(source, manifest, options.settings, progress or (lambda done, total: None))
@@ -105,18 +114,19 @@ class _Run:
     progress: Progress
     executor: Executor | None = None
     limit: int = 1
-    accounts: dict[str, int] = field(default_factory=dict)  # account → record number
+    # Account → the record whose bill was rendered for it. Duplicates are decided
+    # after validation and in processing order, so the first *valid* record wins, the
+    # same whether the run went straight through or was resumed.
+    accounts: dict[str, int] = field(default_factory=dict)
 
     def per_bill(self, total: int) -> None:
         done = self.manifest.done_numbers()
-        self.accounts = {
-            b["account"]: b["number"] for e in self.manifest.entries.values() for b in e["bills"]
-        }
+        self.accounts = self.manifest.rendered_accounts()
 
         def chunks() -> Iterator[list[Record]]:
             chunk: list[Record] = []
             for record in read_records(self.source):
-                if record.number not in done and self._unique(record, peek(record.text)):
+                if record.number not in done and self._readable(record):
                     chunk.append(record)
                 if len(chunk) == CHUNK:
                     yield chunk
@@ -125,19 +135,21 @@ class _Run:
                 yield chunk
 
         for chunk, result in self._results(chunks(), merge=False):
-            for (number, account), pdf in zip(result.rendered, result.pdfs, strict=True):
-                self.manifest.add_file(f"bills/{account}.pdf", pdf, [(number, account)])
             self._rejections(chunk, result)
+            for (number, account), pdf in zip(result.rendered, result.pdfs, strict=True):
+                if self._claim(number, account, chunk):
+                    self.manifest.add_file(f"bills/{account}.pdf", pdf, [(number, account)])
             self.report(total)
 
     def merged(self, size: int, total: int) -> None:
         # Delivery order needs every address before the first file: index the input
         # (key, number, where to find it), not the bills, and read each group again.
+        self.accounts = self.manifest.rendered_accounts()
         index: list[tuple[DeliveryKey, int, str, int]] = []
         for record in read_records(self.source):
-            data = peek(record.text)
-            if self._unique(record, data):
-                index.append((delivery_key(data), record.number, record.source, record.offset))
+            if self._readable(record):
+                key = delivery_key(peek(record.text))
+                index.append((key, record.number, record.source, record.offset))
         index.sort()
         names = [f"print/print-{i // size + 1:05d}.pdf" for i in range(0, len(index), size)]
         todo = [
@@ -145,7 +157,6 @@ class _Run:
             for i, name in enumerate(names)
             if not self.manifest.has_file(name)
         ]
-
         # A file is laid out in parts of PART bills, one task each, so that every
         # worker helps with every file; the parts are joined in order when the last
         # arrives. Each part embeds its own font subset: ~1 KB a bill more than one
@@ -161,6 +172,7 @@ class _Run:
                 yield read_again(self.source, [(n, src, at) for _, n, src, at in part])
 
         pdfs: list[bytes] = []
+        keep: list[list[int]] = []
         bills: list[tuple[int, str]] = []
         for (name, _, last), (records, result) in zip(
             parts, self._results(chunks(), merge=True), strict=True
@@ -168,32 +180,37 @@ class _Run:
             self._rejections(records, result)
             if result.merged is not None:
                 pdfs.append(result.merged)
-                bills += result.rendered
+                keep.append([])
+                for page, (number, account) in enumerate(result.rendered):
+                    if self._claim(number, account, records):
+                        keep[-1].append(page)
+                        bills.append((number, account))
             if last:
-                if pdfs:
-                    self.manifest.add_file(
-                        name, pdfs[0] if len(pdfs) == 1 else merge_pdfs(pdfs), bills
-                    )
-                pdfs, bills = [], []
+                if bills:
+                    whole = len(pdfs) == 1 and len(keep[0]) == len(result.rendered)
+                    self.manifest.add_file(name, pdfs[0] if whole else join_pdfs(pdfs, keep), bills)
+                pdfs, keep, bills = [], [], []
                 self.report(total)
 
     def report(self, total: int) -> None:
         self.progress(self.manifest.finished, total)
 
-    def _unique(self, record: Record, data: dict[str, object] | None) -> bool:
-        """False, with the record rejected, when its account is already in the run."""
-        account = account_of(data)
-        if account is None:
-            return True  # validation will reject it with its reasons
-        if account in self.accounts and self.accounts[account] != record.number:
-            first = self.accounts[account]
-            problem = Problem(
-                "account", f"account {account} is already in this run (record {first})"
-            )
-            self.manifest.reject(record.number, record.source, account, [problem])
-            return False
-        self.accounts[account] = record.number
-        return True
+    def _readable(self, record: Record) -> bool:
+        """False, with the record rejected, when it is not even text."""
+        if record.problem is None:
+            return True
+        self.manifest.reject(record.number, record.source, None, [Problem("", record.problem)])
+        return False
+
+    def _claim(self, number: int, account: str, records: list[Record]) -> bool:
+        """Whether this rendered bill is the first for its account; if not, reject it."""
+        first = self.accounts.setdefault(account, number)
+        if first == number:
+            return True
+        source = next(r.source for r in records if r.number == number)
+        problem = Problem("account", f"account {account} is already in this run (record {first})")
+        self.manifest.reject(number, source, account, [problem])
+        return False
 
     def _rejections(self, records: list[Record], result: ChunkResult) -> None:
         sources = {r.number: r.source for r in records}
@@ -217,6 +234,26 @@ class _Run:
         while pending:
             records, future = pending.popleft()
             yield records, future.result()
+
+
+def fingerprint(paths: Sequence[Path]) -> str:
+    """A digest of the files at ``paths`` (files, or folders searched recursively).
+
+    File contents are hashed; a folder of many inputs is hashed by its files' names,
+    sizes and modification times, which a changed input also changes.
+    """
+    digest = hashlib.sha256()
+    for path in paths:
+        if path.is_file():
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+            continue
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            stat = file.stat()
+            digest.update(
+                f"{file.relative_to(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
+            )
+    return digest.hexdigest()
 
 
 @contextmanager

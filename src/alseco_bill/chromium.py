@@ -28,8 +28,14 @@ from urllib.parse import quote, unquote, urlsplit
 import pypdfium2 as pdfium
 
 from .browser import chromium_path, launch_chromium
-from .errors import BillError, EngineUnavailableError, FetchRefusedError, LayoutOverflowError
-from .pdf import MAX_PAGES
+from .engines import MAX_PAGES, each_bill, join_pdfs
+from .errors import (
+    BillError,
+    EngineError,
+    EngineUnavailableError,
+    FetchRefusedError,
+    LayoutOverflowError,
+)
 from .theme import Theme
 
 if TYPE_CHECKING:
@@ -85,10 +91,15 @@ class ChromiumWriter:
         self._document_url = f"{ORIGIN}{self.base_path}alseco-bill-{self._count}.html"
         self._html = _FILE_URL.sub(ORIGIN, html).encode()
         self._refused = []
-        page.goto(self._document_url, wait_until="load")
-        # The load event does not wait for web fonts that layout asks for late.
-        page.evaluate("document.fonts.ready.then(() => true)")
-        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.goto(self._document_url, wait_until="load")
+            # The load event does not wait for web fonts that layout asks for late.
+            page.evaluate("document.fonts.ready.then(() => true)")
+            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        except PlaywrightError as exc:  # a crashed or hung browser: this bill fails
+            raise EngineError(label, f"Chromium failed: {exc.message}") from None
         if self._refused:
             raise FetchRefusedError(label, self._refused[0])
         pages = _page_count(pdf)
@@ -101,17 +112,8 @@ class ChromiumWriter:
     ) -> tuple[bytes | None, list[BillError | None]]:
         """Many bills ``(html, label)`` in one PDF, one page each, in order; Chromium
         prints one document at a time, so their PDFs are joined page by page."""
-        from .engines import merge_pdfs
-
-        pdfs: list[bytes] = []
-        errors: list[BillError | None] = []
-        for html, label in bills:
-            try:
-                pdfs.append(self.write(html, label))
-                errors.append(None)
-            except (LayoutOverflowError, FetchRefusedError) as exc:
-                errors.append(exc)
-        return (merge_pdfs(pdfs) if pdfs else None), errors
+        pdfs, errors = each_bill(bills, self.write)
+        return (join_pdfs(pdfs) if pdfs else None), errors
 
     def close(self) -> None:
         if self._context is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -29,8 +30,7 @@ from . import (
     update_snapshots,
     validate_files,
 )
-from .errors import BillError, EngineUnavailableError, GalleryError, InvalidBillError
-from .manifest import RunMismatchError
+from .errors import BillError, EngineUnavailableError, InvalidBillError, UsageError
 from .model import Language, Variant
 from .parity import OUTPUT as COMPARISON_OUTPUT
 from .progress import progress_display
@@ -78,10 +78,7 @@ GalleryOption = Annotated[
 
 
 def _theme(templates: Path | None, static: Path | None) -> Theme:
-    try:
-        return Theme.create(templates, static)
-    except NotADirectoryError as exc:
-        _fail(Exit.USAGE, str(exc))
+    return _run(lambda: Theme.create(templates, static))
 
 
 def _fail(code: Exit, message: str) -> NoReturn:
@@ -95,14 +92,17 @@ def _run(action: Callable[[], T]) -> T:
         return action()
     except InvalidBillError as exc:
         _fail(Exit.INVALID, str(exc))
-    except BillError as exc:
+    except (BillError, EngineUnavailableError) as exc:
         _fail(Exit.RENDER_FAILED, str(exc))
-    except EngineUnavailableError as exc:
-        _fail(Exit.RENDER_FAILED, str(exc))
-    except GalleryError as exc:
+    except UsageError as exc:
         _fail(Exit.USAGE, str(exc))
-    except (RunMismatchError, NotADirectoryError) as exc:
-        _fail(Exit.USAGE, str(exc))
+    except BrokenProcessPool:
+        _fail(
+            Exit.RENDER_FAILED,
+            "a worker process died (out of memory?); run the same command again to resume",
+        )
+    except OSError as exc:  # an output path that is a folder, a full disk, ...
+        _fail(Exit.USAGE, f"{exc.filename or ''}: {exc.strerror or exc}")
 
 
 @app.command()

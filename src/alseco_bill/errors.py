@@ -1,7 +1,19 @@
 """The exceptions alseco-bill raises, independent of the command line.
 
-Every error says which bill it is about, so that an operator reading a batch log or
-a designer reading the preview knows where to look without a traceback.
+    AlsecoBillError
+    ├── BillError             one bill could not be done (names the bill)
+    │   ├── InvalidBillError      its data is wrong (every field path)
+    │   ├── TemplateError         a template is wrong (file, line)
+    │   ├── LayoutOverflowError   it does not fit its sheet
+    │   ├── FetchRefusedError     a file or URL rendering may not read
+    │   └── EngineError           the print engine failed on it
+    ├── UsageError            the request cannot be carried out as asked
+    │   ├── RunMismatchError      an output folder holds another run
+    │   └── GalleryError          the visual check's gallery is unusable
+    └── EngineUnavailableError  an engine cannot run here (names what to install)
+
+Every error says what it is about, so that an operator reading a batch log or a
+designer reading the preview knows where to look without a traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +33,19 @@ class Problem:
         return f"{self.path or '(bill)'}: {self.message}"
 
 
-class BillError(Exception):
+class AlsecoBillError(Exception):
+    """Base class of everything alseco-bill raises on purpose."""
+
+
+class UsageError(AlsecoBillError):
+    """Bad options or paths: nothing was wrong with any bill."""
+
+
+class RunMismatchError(UsageError):
+    """The output folder holds a run made from other input or options."""
+
+
+class BillError(AlsecoBillError):
     """Base class: something about one bill could not be done."""
 
     def __init__(self, bill: str, message: str) -> None:
@@ -86,9 +110,13 @@ class FetchRefusedError(BillError):
         self._init_args = (bill, url)
 
 
-class EngineUnavailableError(Exception):
+class EngineError(BillError):
+    """The print engine failed on a bill (a browser crash or time-out, for example)."""
+
+
+class EngineUnavailableError(AlsecoBillError):
     """A rendering engine cannot run here; the message names what to install."""
 
 
-class GalleryError(Exception):
+class GalleryError(UsageError):
     """The visual check's gallery folder or its settings (``snapshot.toml``) are unusable."""

@@ -16,12 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import Problem
+from .errors import Problem, RunMismatchError
 from .files import write_atomic
-
-
-class RunMismatchError(Exception):
-    """The output folder holds a run made with other options."""
 
 
 def sha256(data: bytes) -> str:
@@ -56,6 +52,10 @@ class Manifest:
         """Records already rendered (in a verified file) or already rejected."""
         done = {b["number"] for e in self.entries.values() for b in e["bills"]}
         return done | set(self.rejected)
+
+    def rendered_accounts(self) -> dict[str, int]:
+        """Account → record number, for every bill in a verified file."""
+        return {b["account"]: b["number"] for e in self.entries.values() for b in e["bills"]}
 
     def has_file(self, relative: str) -> bool:
         return relative in self.entries

@@ -12,12 +12,10 @@ from typing import Any
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from .engines import MAX_PAGES, each_bill
 from .errors import BillError, FetchRefusedError, LayoutOverflowError
 from .fetcher import FolderFetcher, RefusedURL
 from .theme import Theme
-
-# A bill is one A4 sheet; the region variant's receipt stub is on the same sheet.
-MAX_PAGES = 1
 
 
 class PdfWriter:
@@ -52,14 +50,7 @@ class PdfWriter:
     ) -> tuple[bytes | None, list[BillError | None]]:
         """Lay each bill out on its own, then write all pages as one PDF: fonts and
         logos are embedded once for the file instead of once per bill."""
-        documents: list[Any] = []
-        errors: list[BillError | None] = []
-        for html, label in bills:
-            try:
-                documents.append(self.render(html, label))
-                errors.append(None)
-            except (LayoutOverflowError, FetchRefusedError) as exc:
-                errors.append(exc)
+        documents, errors = each_bill(bills, self.render)
         if not documents:
             return None, errors
         pages = [page for document in documents for page in document.pages]

@@ -25,31 +25,43 @@ class Record:
     source: str
     text: str
     offset: int = 0  # where the line starts in a JSONL file, to read it again cheaply
+    problem: str | None = None  # why it cannot even be read as text; it is rejected
 
 
 def read_records(source: Path) -> Iterator[Record]:
     """Stream the records of a JSONL file or of a folder of ``*.json`` files."""
     if source.is_dir():
         for number, path in enumerate(sorted(source.glob("*.json")), start=1):
-            yield Record(number, str(path), path.read_text("utf-8"))
+            try:
+                yield _decoded(number, str(path), path.read_bytes())
+            except OSError as exc:
+                yield Record(number, str(path), "", problem=f"cannot read: {exc.strerror}")
         return
     with source.open("rb") as lines:
         offset = 0
         for number, line in enumerate(lines, start=1):
             if line.strip():
-                yield Record(number, f"{source}:{number}", line.decode("utf-8"), offset)
+                yield _decoded(number, f"{source}:{number}", line, offset)
             offset += len(line)
+
+
+def _decoded(number: int, source: str, data: bytes, offset: int = 0) -> Record:
+    try:
+        return Record(number, source, data.decode("utf-8"), offset)
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x})"
+        return Record(number, source, "", offset, problem)
 
 
 def read_again(source: Path, records: list[tuple[int, str, int]]) -> list[Record]:
     """Records seen before, by (number, source, offset), read again from the input."""
     if source.is_dir():
-        return [Record(n, src, Path(src).read_text("utf-8")) for n, src, _ in records]
+        return [_decoded(n, src, Path(src).read_bytes()) for n, src, _ in records]
     found = []
     with source.open("rb") as handle:
         for number, src, offset in records:
             handle.seek(offset)
-            found.append(Record(number, src, handle.readline().decode("utf-8"), offset))
+            found.append(_decoded(number, src, handle.readline(), offset))
     return found
 
 
@@ -65,7 +77,7 @@ def peek(text: str) -> dict[str, Any] | None:
     """The record's JSON object, or None when it is not one (validation will say why)."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return data if isinstance(data, dict) else None
 
@@ -80,7 +92,8 @@ DeliveryKey = tuple[str, str, tuple[tuple[int, str], ...], tuple[tuple[int, str]
 
 def delivery_key(data: dict[str, Any] | None) -> DeliveryKey:
     """Locality, street, house, flat; records without an address sort last."""
-    address = ((data or {}).get("consumer") or {}).get("address")
+    consumer = (data or {}).get("consumer")
+    address = consumer.get("address") if isinstance(consumer, dict) else None
     if not isinstance(address, dict):
         return ("\uffff", "", (), ())
     return (

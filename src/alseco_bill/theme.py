@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from .errors import UsageError
+
 
 @cache
 def packaged_dir(name: str) -> Path:
@@ -87,5 +89,5 @@ def _dirs(value: Sequence[Path] | Path | None) -> tuple[Path, ...]:
     folders = (value,) if isinstance(value, Path) else tuple(value)
     for folder in folders:
         if not folder.is_dir():
-            raise NotADirectoryError(f"not a folder: {folder}")
+            raise UsageError(f"not a folder: {folder}")
     return tuple(f.resolve() for f in folders)

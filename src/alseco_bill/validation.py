@@ -43,6 +43,12 @@ def parse_bill(
                 "", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
             )
             raise InvalidBillError(bill_label(None, source), [problem]) from None
+        except UnicodeDecodeError as exc:
+            problem = Problem("", f"not UTF-8 text (at byte {exc.start})")
+            raise InvalidBillError(bill_label(None, source), [problem]) from None
+        except RecursionError:
+            problem = Problem("", "not a bill: the JSON is nested absurdly deep")
+            raise InvalidBillError(bill_label(None, source), [problem]) from None
     label = bill_label(data, source)
     if not isinstance(data, Mapping):
         raise InvalidBillError(label, [Problem("", "a bill must be a JSON object")])

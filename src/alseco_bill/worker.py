@@ -1,16 +1,21 @@
 """What a batch worker does with a chunk of bills: validate, fill, lay out, write.
 
-This runs in worker processes, local or on Dask workers. Each process builds its
-``Renderer`` (Jinja environment, fonts, image cache, browser) once and keeps it for
-every chunk it is given; that reuse is most of what makes a print run fast.
+This runs in worker processes, local or on Dask workers. Each worker thread builds
+its ``Renderer`` (Jinja environment, fonts, image cache, browser) once and keeps it
+for every chunk it is given; that reuse is much of what makes a print run fast. Per
+thread, not per process: a Dask worker may run several tasks at once in threads,
+and neither WeasyPrint's font configuration nor a Playwright page may be shared.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BillError, InvalidBillError, Problem, TemplateError
+from .engines import DEFAULT_ENGINE
+from .errors import BillError, FetchRefusedError, InvalidBillError, Problem
+from .records import account_of, peek
 from .render import Renderer, label
 from .theme import Theme
 
@@ -21,7 +26,7 @@ class Settings:
 
     templates: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
-    engine: str = "weasyprint"
+    engine: str = DEFAULT_ENGINE
 
 
 @dataclass
@@ -34,7 +39,7 @@ class Rejection:
 @dataclass
 class ChunkResult:
     """The outcome of one chunk. ``pdfs`` are per bill; ``merged`` is one file whose
-    page ``i + 1`` is ``rendered[i]`` (both bills on one page each)."""
+    page ``i + 1`` is ``rendered[i]`` (every bill is one page)."""
 
     rendered: list[tuple[int, str]] = field(default_factory=list)  # (number, account)
     pdfs: list[bytes] = field(default_factory=list)
@@ -42,24 +47,26 @@ class ChunkResult:
     rejected: list[Rejection] = field(default_factory=list)
 
 
-_renderers: dict[Settings, Renderer] = {}
+_local = threading.local()
 
 
 def renderer_for(settings: Settings) -> Renderer:
-    """This process's renderer for ``settings``, built on first use."""
-    if settings not in _renderers:
+    """This thread's renderer for ``settings``, built on first use."""
+    renderers: dict[Settings, Renderer] = _local.__dict__.setdefault("renderers", {})
+    if settings not in renderers:
         theme = Theme.create(
             [Path(p) for p in settings.templates], [Path(p) for p in settings.static]
         )
-        _renderers[settings] = Renderer(theme, engine=settings.engine)
-    return _renderers[settings]
+        renderers[settings] = Renderer(theme, engine=settings.engine)
+    return renderers[settings]
 
 
 def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) -> ChunkResult:
     """Render ``items`` (record number, raw JSON); with ``merge``, into one PDF.
 
-    A bill that is invalid or does not fit its sheet is rejected with its reasons;
-    a template error is not the bill's fault, so it stops the run.
+    A bill that is invalid or does not fit its sheet is rejected with its reasons.
+    A template error or a refused file is not the bill's fault (templates are the
+    designers', and data values cannot name files): it stops the run.
     """
     renderer = renderer_for(settings)
     result = ChunkResult()
@@ -67,9 +74,11 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
     for number, text in items:
         try:
             bill = renderer.parse(text)
-            filled.append((number, bill.account, renderer.html(bill), label(bill)))
         except InvalidBillError as exc:
-            result.rejected.append(Rejection(number, _account(exc.bill), list(exc.problems)))
+            account = account_of(peek(text))
+            result.rejected.append(Rejection(number, account, list(exc.problems)))
+            continue
+        filled.append((number, bill.account, renderer.html(bill), label(bill)))
     if merge:
         merged, errors = renderer.engine.write_merged([(html, name) for _, _, html, name in filled])
         result.merged = merged
@@ -80,8 +89,6 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
         try:
             result.pdfs.append(renderer.engine.write(html, name))
             _record(result, number, account, None)
-        except TemplateError:
-            raise
         except BillError as exc:
             _record(result, number, account, exc)
     return result
@@ -90,13 +97,7 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
 def _record(result: ChunkResult, number: int, account: str, error: BillError | None) -> None:
     if error is None:
         result.rendered.append((number, account))
-    elif isinstance(error, TemplateError):
+    elif isinstance(error, FetchRefusedError):
         raise error
     else:
         result.rejected.append(Rejection(number, account, [Problem("", error.message)]))
-
-
-def _account(bill_label: str) -> str | None:
-    # Labels read "bill 1234567890 (source)" when the data had an account.
-    parts = bill_label.split()
-    return parts[1] if len(parts) > 1 and parts[1].isdigit() else None
