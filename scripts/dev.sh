@@ -18,6 +18,8 @@ setup() {
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
       || missing+=("$package")
   done
+  # Debian's own python3 needs python3-venv for "python3 -m venv"; others have it.
+  "$PYTHON" -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
   if ((${#missing[@]})); then
     echo "installing system packages: ${missing[*]}"
     local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

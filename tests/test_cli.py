@@ -81,7 +81,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_template_error_exits_3(tmp_path: Path) -> None:
     (tmp_path / "kk").mkdir()
     (tmp_path / "kk" / "city.html").write_text(
-        '{% extends "layout/city.html" %}\n{% from "kk/labels.html" import t %}\n'
+        '{% extends "layout/city.html" %}\n{% from "kk/labels.html" import labels %}\n'
         "{% block heading %}{{ bill.nothing }}{% endblock %}\n",
         "utf-8",
     )

@@ -138,14 +138,14 @@ def test_an_undefined_variable_names_the_designers_file_and_line(
 ) -> None:
     labels = designer / "ru/labels.html"
     lines = labels.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines.insert(1, "{{ undefined_thing }}\n")
+    lines.insert(2, "{{ undefined_thing }}\n")  # after the two-line comment
     labels.write_text("".join(lines), encoding="utf-8")
     refresh(preview)
     body = rendered(client)
     failure = body["failure"]
     assert failure["kind"] == "template"
     assert failure["file"] == str(labels)
-    assert failure["line"] == 2
+    assert failure["line"] == 3
     assert "undefined_thing" in failure["message"]
     assert body["pages"] == 0
     assert client.get("/frame", params={"bill": CITY_RU}).status_code == 404

@@ -186,3 +186,10 @@ def test_html_escapes_data(renderer: Renderer, example_data: Data) -> None:
     html = renderer.html(renderer.parse(json.dumps(data)))
     assert "&lt;img src=" in html
     assert '<img src="file:///etc/passwd">' not in html
+
+
+def test_a_missing_label_is_a_template_error(tmp_path: Path, example_data: Data) -> None:
+    theme = override(tmp_path, "kk/labels.html", lambda s: s.replace('"meters":', '"meterz":'))
+    renderer = Renderer(theme)
+    with pytest.raises(TemplateError, match=r"partials/meters.html, line \d+: no label 'meters'"):
+        renderer.html(renderer.parse(example_data("city-kk")))

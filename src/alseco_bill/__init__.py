@@ -68,16 +68,14 @@ __all__ = [
     "validate_files",
 ]
 
-_default: Renderer | None = None
+_renderers: dict[Theme | None, Renderer] = {}
 
 
 def _renderer(theme: Theme | None) -> Renderer:
-    global _default
-    if theme is not None:
-        return Renderer(theme)
-    if _default is None:
-        _default = Renderer()
-    return _default
+    """One WeasyPrint renderer per theme, kept: building one costs more than a bill."""
+    if theme not in _renderers:
+        _renderers[theme] = Renderer(theme)
+    return _renderers[theme]
 
 
 def parse_bill(
@@ -116,7 +114,8 @@ def render_file(
     with ``png``, its pages as ``<output stem>-N.png``; returns the files written.
     ``engine`` is the print engine, ``weasyprint`` or ``chromium``.
 
-    Nothing is written unless the whole bill validates and renders.
+    Nothing is written unless the whole bill validates and renders (with ``png``,
+    the PDF is written before its pages are turned into images).
     """
     if engine != DEFAULT_ENGINE:
         # Another engine may hold a browser: it lives for this one bill.

@@ -36,6 +36,7 @@ from .errors import (
     FetchRefusedError,
     LayoutOverflowError,
 )
+from .files import MEDIA_TYPES
 from .theme import Theme
 
 if TYPE_CHECKING:
@@ -50,14 +51,6 @@ CONTENT_SECURITY_POLICY = f"default-src {ORIGIN}; style-src {ORIGIN} 'unsafe-inl
 _FILE_URL = re.compile(r"""(?<=["'(])file://(?:localhost)?(?=/)""")
 # The first quoted URL in Chromium's console message about a blocked load.
 _QUOTED_URL = re.compile(r"'([^']+)'")
-_TYPES = {
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".woff2": "font/woff2",
-    ".css": "text/css",
-}
 
 
 class ChromiumWriter:
@@ -158,7 +151,7 @@ class ChromiumWriter:
             self._refuse(url)
             route.abort("blockedbyclient")
             return
-        kind = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+        kind = MEDIA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
         route.fulfill(
             status=200,
             path=path,

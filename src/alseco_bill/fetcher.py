@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from .files import MEDIA_TYPES
 from .theme import Theme
 
 
@@ -41,9 +42,6 @@ class FolderFetcher(URLFetcher):  # type: ignore[misc]
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), _headers(path))
 
 
-_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ttf": "font/ttf", ".css": "text/css"}
-
-
 def _headers(path: Path) -> dict[str, str]:
-    kind = _TYPES.get(path.suffix.lower())
+    kind = MEDIA_TYPES.get(path.suffix.lower())
     return {"Content-Type": kind} if kind else {}

@@ -17,6 +17,17 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+# What rendering serves, by file ending; both engines answer with these types.
+MEDIA_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff2": "font/woff2",
+    ".css": "text/css",
+}
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)

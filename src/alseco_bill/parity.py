@@ -14,15 +14,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 from PIL import Image, ImageFilter
 
 from .diffreport import ReportEntry, write_report
-from .files import write_atomic
 from .imagediff import DEFAULT_THRESHOLD, ImageDiff, compare_images
-from .raster import rasterize
+from .raster import rasterize, write_png
 from .render import Renderer
 from .theme import Theme
 
@@ -96,7 +94,7 @@ def compare_engines(
                 shown = diff.image.resize(ours.size, Image.Resampling.NEAREST)
                 names = [f"{source.stem}-{number}-{kind}.png" for kind in _KINDS]
                 for name, image in zip(names, (ours, theirs, shown), strict=True):
-                    _save(output / name, image)
+                    write_png(output / name, image)
                 pages.append(PageParity(number, diff.differing, diff.total, output / names[2]))
                 images += [
                     (f"page {number}: {kind}", name)
@@ -138,9 +136,3 @@ def _page(pages: Sequence[Image.Image], number: int, other: Sequence[Image.Image
     if number <= len(pages):
         return pages[number - 1]
     return Image.new("RGB", other[number - 1].size, "white")
-
-
-def _save(path: Path, image: Image.Image) -> None:
-    buffer = BytesIO()
-    image.save(buffer, format="PNG")
-    write_atomic(path, buffer.getvalue())

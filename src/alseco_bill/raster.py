@@ -25,12 +25,21 @@ def write_pngs(pdf: bytes, stem: Path, dpi: int = 100) -> list[Path]:
     paths = []
     for number, image in enumerate(rasterize(pdf, dpi), start=1):
         path = stem.with_name(f"{stem.name}-{number}.png")
-        write_atomic(path, _png_bytes(image))
+        write_png(path, image)
         paths.append(path)
     return paths
 
 
-def _png_bytes(image: Image.Image) -> bytes:
+def png_bytes(image: Image.Image, *, fast: bool = False) -> bytes:
+    """The image as PNG: small (for files kept on disk), or ``fast`` (for a look)."""
     buffer = BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    if fast:
+        image.save(buffer, format="PNG", compress_level=1)
+    else:
+        image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def write_png(path: Path, image: Image.Image) -> None:
+    """Write the image as a small PNG, atomically."""
+    write_atomic(path, png_bytes(image))

@@ -17,7 +17,6 @@ import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,8 @@ from PIL import Image
 
 from .diffreport import REPORT_FILE, ReportEntry, write_report
 from .errors import BillError, GalleryError
-from .files import write_atomic
 from .imagediff import DEFAULT_THRESHOLD, compare_images
-from .raster import rasterize
+from .raster import rasterize, write_png
 from .render import Renderer
 from .theme import Theme
 
@@ -252,9 +250,9 @@ def _check_case(
         pages.append(PageCheck(number, diff.differing, diff.total))
         if diff.differing > budget or problem:
             stem = f"{name}-{number}"
-            _save(report / f"{stem}-actual.png", now)
-            _save(report / f"{stem}-expected.png", before)
-            _save(report / f"{stem}-diff.png", diff.image)
+            write_png(report / f"{stem}-actual.png", now)
+            write_png(report / f"{stem}-expected.png", before)
+            write_png(report / f"{stem}-diff.png", diff.image)
             images += [
                 (f"page {number}: now", f"{stem}-actual.png"),
                 (f"page {number}: baseline", f"{stem}-expected.png"),
@@ -284,13 +282,13 @@ def _page_or_blank(
 
 def _update_page(path: Path, page: Image.Image) -> BaselineChange:
     if not path.is_file():
-        _save(path, page)
+        write_png(path, page)
         return BaselineChange(path, "added")
     old = _open(path)
     # Pixels, not PNG bytes: another Pillow may encode the same picture differently.
     if old.size == page.size and old.tobytes() == page.tobytes():
         return BaselineChange(path, "unchanged")
-    _save(path, page)
+    write_png(path, page)
     return BaselineChange(path, "changed")
 
 
@@ -321,7 +319,7 @@ def _save_pages(
     images = []
     for number, page in enumerate(pages, start=1):
         file = f"{name}-{number}-{kind}.png"
-        _save(report / file, page)
+        write_png(report / file, page)
         images.append((f"page {number}: {'now' if kind == 'actual' else 'baseline'}", file))
     return images
 
@@ -338,12 +336,6 @@ def _clear_report(report: Path) -> None:
 def _open(path: Path) -> Image.Image:
     with Image.open(path) as image:
         return image.convert("L")
-
-
-def _save(path: Path, image: Image.Image) -> None:
-    buffer = BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    write_atomic(path, buffer.getvalue())
 
 
 def _number(path: Path, key: str, value: Any, kind: type[int] | type[float]) -> Any:

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 import jinja2
+from jinja2.runtime import Context
 
 from .errors import TemplateError
 from .formatting import jinja_filters, locale_for
@@ -20,6 +21,9 @@ from .theme import Theme
 def make_environment(theme: Theme) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(theme.template_dirs),
+        # Templates are read once per environment; the preview makes a new one when
+        # a file changes, so checking every file's time for every bill is not needed.
+        auto_reload=False,
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -27,7 +31,22 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     )
     env.filters.update(jinja_filters())
     env.globals["static_url"] = theme.static_url
+    env.globals["t"] = label_text
     return env
+
+
+@jinja2.pass_context
+def label_text(context: Context, key: str, **values: str) -> str:
+    """``t("house", number="12")``: the language's label ``key`` with ``values`` filled.
+
+    The language template imports its ``labels`` (``kk/labels.html``); a key it lacks
+    is a template error, like any undefined variable.
+    """
+    labels = context.resolve("labels")
+    if isinstance(labels, jinja2.Undefined) or key not in labels:
+        raise jinja2.UndefinedError(f"no label {key!r} (in the language's labels.html)")
+    text: str = labels[key].format(**values)
+    return text
 
 
 def template_name(bill: Bill) -> str:

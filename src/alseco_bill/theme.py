@@ -33,7 +33,7 @@ def packaged_dir(name: str) -> Path:
 
 @dataclass(frozen=True)
 class Theme:
-    """The ordered template and static folders one rendering uses."""
+    """The ordered template and static folders one rendering uses (resolved paths)."""
 
     template_dirs: tuple[Path, ...]
     static_dirs: tuple[Path, ...]
@@ -46,8 +46,8 @@ class Theme:
     ) -> Theme:
         """A theme whose own folders (if any) override the packaged ones."""
         return cls(
-            template_dirs=(*_dirs(templates), packaged_dir("templates")),
-            static_dirs=(*_dirs(static), packaged_dir("static")),
+            template_dirs=(*_dirs(templates), packaged_dir("templates").resolve()),
+            static_dirs=(*_dirs(static), packaged_dir("static").resolve()),
         )
 
     @property
@@ -62,14 +62,14 @@ class Theme:
         means neither ``..`` nor a symbolic link can lead out of the folders.
         """
         resolved = path.resolve()
-        inside = any(resolved.is_relative_to(root.resolve()) for root in self.roots)
+        inside = any(resolved.is_relative_to(root) for root in self.roots)
         return resolved if inside and resolved.is_file() else None
 
     def find_static(self, relative: str) -> Path | None:
         """The first static file at ``relative`` (e.g. ``logos/almaty-su.svg``)."""
         for folder in self.static_dirs:
             candidate = (folder / relative).resolve()
-            if candidate.is_relative_to(folder.resolve()) and candidate.is_file():
+            if candidate.is_relative_to(folder) and candidate.is_file():
                 return candidate
         return None
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Host names a page may reach the preview by: a page from another site that points
 # its own name at 127.0.0.1 (DNS rebinding) must not read the bills.
-LOCAL_HOSTS = ("127.0.0.1", "localhost")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 GROUP_ORDER = ("city · kk", "city · ru", "region · kk", "region · ru", "unreadable")
 NO_CACHE = {"Cache-Control": "no-cache"}
 

@@ -8,7 +8,7 @@ tell still appears (its render then explains what is wrong).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -51,7 +51,7 @@ def bill_files(project: Path, chosen: Sequence[Path] = ()) -> list[Path]:
     found = [*chosen]
     for folder in BILL_FOLDERS:
         found.extend(sorted((project / folder).glob("*.json")))
-    return _unique(path.resolve() for path in found)
+    return list(dict.fromkeys(path.resolve() for path in found))
 
 
 def catalog(project: Path, chosen: Sequence[Path] = ()) -> list[Entry]:
@@ -83,7 +83,3 @@ def _member(kind: type[E], value: object) -> E | None:
         return kind(value)
     except ValueError:
         return None
-
-
-def _unique(paths: Iterable[Path]) -> list[Path]:
-    return list(dict.fromkeys(paths))

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
-from PIL import Image
 
 from ..errors import (
     FetchRefusedError,
@@ -24,7 +22,7 @@ from ..errors import (
     TemplateError,
 )
 from ..model import Bill
-from ..raster import rasterize
+from ..raster import png_bytes, rasterize
 from ..render import Renderer, label
 from ..sample import sample_bill
 from ..templates import make_environment, render_template, template_name
@@ -80,7 +78,9 @@ def render_entry(
         printed = renderer.html(bill)
         html = render_template(browser_env, bill, name)
         pdf = renderer.engine.write(printed, name)
-        return Outcome(pages=tuple(_png(image) for image in rasterize(pdf, dpi)), html=html)
+        return Outcome(
+            pages=tuple(png_bytes(image, fast=True) for image in rasterize(pdf, dpi)), html=html
+        )
     except InvalidBillError as exc:
         problem_file = str(entry.path) if entry.path else f"sample {entry.group}"
         return Outcome(failure=Failure("data", exc.message, problem_file, None, exc.problems))
@@ -124,10 +124,3 @@ def _reason(exc: TemplateError) -> str:
     # The message starts with the template and line, which the page shows on their own.
     prefix, _, reason = exc.message.partition(": ")
     return reason if prefix.startswith("template error in ") and reason else exc.message
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = BytesIO()
-    # Fast compression: these images live for one look, not on disk.
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()

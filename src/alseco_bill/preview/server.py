@@ -103,4 +103,5 @@ def allowed_hosts(host: str) -> list[str]:
         loopback = host == "localhost" or ip_address(host).is_loopback
     except ValueError:
         loopback = False
-    return list(LOCAL_HOSTS) if loopback else ["*"]
+    # The bound address too (127.0.0.2 is loopback as well), as browsers send it.
+    return list(dict.fromkeys([*LOCAL_HOSTS, host])) if loopback else ["*"]

@@ -9,7 +9,7 @@ render lazily, one at a time (WeasyPrint and PDFium are not shared across thread
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..render import Renderer
@@ -74,7 +74,7 @@ class Workspace:
         """The folders whose every file can change a bill: templates, static, bill folders."""
         bills = [self.project / name for name in BILL_FOLDERS]
         folders = [*self.theme.template_dirs, *self.theme.static_dirs, *bills]
-        return _unique(folder.resolve() for folder in folders if folder.is_dir())
+        return list(dict.fromkeys(folder.resolve() for folder in folders if folder.is_dir()))
 
     def watched_files(self) -> list[Path]:
         """The chosen data files that lie outside every watched folder."""
@@ -88,7 +88,3 @@ class Workspace:
     def close(self) -> None:
         with self._lock:
             self._renderer.close()
-
-
-def _unique(paths: Iterable[Path]) -> list[Path]:
-    return list(dict.fromkeys(paths))
