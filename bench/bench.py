@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench.py --count 200            # a, b, c (per-bill) and c (merged)
     .venv/bin/python bench/bench.py --count 200 --rss 1000,10000   # also RSS flatness
+    .venv/bin/python bench/bench.py --single 20          # one bill: median of 20 renders
 
 (a) a plain loop, one ``weasyprint.HTML(...).write_pdf()`` per bill, default options;
 (b) headless system Chromium through Playwright, one reused page (our chromium engine);
@@ -37,11 +38,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200, help="bills per scenario")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--rss", default="", help="bill counts for the RSS flatness check")
+    parser.add_argument("--single", type=int, help="time one example bill this many times")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--bills", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one, Path(args.bills))))
+        return
+    if args.single:
+        single(args.single)
         return
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
@@ -53,6 +58,32 @@ def main() -> None:
         for count in filter(None, args.rss.split(",")):
             result = run_child("c-merged", make_bills(Path(tmp), int(count)))
             show(f"c-merged ×{count}", result)
+
+
+def single(times: int) -> None:
+    """One bill, rendered ``times`` times: validate + fill + PDF, as ``render_pdf`` does."""
+    from statistics import median
+
+    from alseco_bill import Renderer
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "city-ru.json"
+    renderer = Renderer()
+    for name, make in (
+        (
+            "first render (a new Renderer each time)",
+            lambda: Renderer().pdf(Renderer().load(example)),
+        ),
+        ("warm render (one Renderer reused)", lambda: renderer.pdf(renderer.load(example))),
+    ):
+        seconds = []
+        for _ in range(times):
+            start = time.perf_counter()
+            make()
+            seconds.append(time.perf_counter() - start)
+        print(
+            f"{name}: median {median(seconds) * 1000:.0f} ms, "
+            f"min {min(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms ({times} runs)"
+        )
 
 
 def make_bills(folder: Path, count: int) -> Path:
@@ -161,7 +192,8 @@ def batch(merge: int | None, engine: str = "weasyprint") -> Any:
 
         with tempfile.TemporaryDirectory() as out:
             summary = render_batch(bills, out, merge=merge, engine=engine)
-            assert summary.complete and not summary.rejected, summary
+            if not summary.complete or summary.rejected:
+                raise SystemExit(f"the run lost or rejected bills: {summary}")
             size = sum(p.stat().st_size for p in Path(out).rglob("*.pdf"))
         return summary.rendered, size
 
@@ -179,7 +211,8 @@ SCENARIO_FUNCTIONS = {
 
 def show(name: str, r: dict[str, Any]) -> None:
     print(
-        f"{name:>14}: {r['bills']} bills in {r['wall']:.1f} s = {r['bills'] / r['wall']:.2f} bills/s;"
+        f"{name:>14}: {r['bills']} bills in {r['wall']:.1f} s"
+        f" = {r['bills'] / r['wall']:.2f} bills/s;"
         f" CPU {r['cpu'] / r['bills'] * 1000:.0f} ms/bill; peak RSS {r['peak_rss_mb']:.0f} MB;"
         f" {r['bytes_per_bill'] / 1000:.1f} KB/bill",
         flush=True,

@@ -54,7 +54,11 @@ class PdfWriter:
         if not documents:
             return None, errors
         pages = [page for document in documents for page in document.pages]
-        pdf: bytes = documents[0].copy(pages).write_pdf()
+        merged = documents[0].copy(pages)
+        # The copy has the first bill's title and language; the file is a print file.
+        merged.metadata.title = f"ALSECO print file: {len(pages)} bills"
+        merged.metadata.lang = None
+        pdf: bytes = merged.write_pdf()
         return pdf, errors
 
     def close(self) -> None:

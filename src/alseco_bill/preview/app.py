@@ -157,8 +157,7 @@ def create_app(
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))],
         lifespan=lifespan,
     )
-    app.state.workspace = workspace
-    app.state.hub = hub
+    app.state.workspace = workspace  # for tests that change files and wait for a render
     return app
 
 

@@ -25,6 +25,3 @@ class Hub:
             yield queue
         finally:
             self._queues.discard(queue)
-
-    def __len__(self) -> int:
-        return len(self._queues)
