@@ -50,7 +50,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
-        for name in args.scenarios.split(","):
+        for name in filter(None, args.scenarios.split(",")):
             bills = make_bills(Path(tmp), args.count)
             results[name] = run_child(name, bills)
             show(name, results[name])
