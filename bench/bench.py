@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +69,14 @@ def single(times: int) -> None:
 
     example = Path(__file__).resolve().parents[1] / "examples" / "city-ru.json"
     renderer = Renderer()
-    for name, make in (
+    cases: tuple[tuple[str, Callable[[], bytes]], ...] = (
         (
             "first render (a new Renderer each time)",
             lambda: Renderer().pdf(Renderer().load(example)),
         ),
         ("warm render (one Renderer reused)", lambda: renderer.pdf(renderer.load(example))),
-    ):
+    )
+    for name, make in cases:
         seconds = []
         for _ in range(times):
             start = time.perf_counter()

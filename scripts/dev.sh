@@ -41,8 +41,8 @@ examples() {
 }
 
 run_tests() {
-  .venv/bin/ruff check src tests
-  .venv/bin/ruff format --check src tests
+  .venv/bin/ruff check src tests bench
+  .venv/bin/ruff format --check src tests bench
   .venv/bin/mypy
   .venv/bin/pytest "$@"
   .venv/bin/alseco-bill snapshot check
