@@ -44,8 +44,9 @@ run_tests() {
   .venv/bin/ruff check src tests bench
   .venv/bin/ruff format --check src tests bench
   .venv/bin/mypy
-  .venv/bin/pytest "$@"
+  # The visual check first, so that pytest's summary is the run's closing line.
   .venv/bin/alseco-bill snapshot check
+  .venv/bin/pytest "$@"
 }
 
 command=${1:-test}; shift || true
