@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from alseco_bill import Renderer
+from alseco_bill.theme import packaged_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -32,6 +33,15 @@ def example_data() -> Callable[[str], dict[str, Any]]:
         return data
 
     return load
+
+
+@pytest.fixture
+def designer(tmp_path: Path) -> Path:
+    """A designer's override folder holding a copy of the Russian labels."""
+    folder = tmp_path / "templates"
+    (folder / "ru").mkdir(parents=True)
+    shutil.copy(packaged_dir("templates") / "ru/labels.html", folder / "ru/labels.html")
+    return folder
 
 
 def run_tool(*args: str | Path) -> str:

@@ -15,20 +15,11 @@ from playwright.sync_api import Page, expect
 from alseco_bill import Theme
 from alseco_bill.browser import launch_chromium
 from alseco_bill.preview import create_app, running
-from alseco_bill.theme import packaged_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 # A change must reach the open page within about a second; CI machines get slack.
 ARRIVAL_TIMEOUT_MS = 5_000
-
-
-@pytest.fixture
-def designer(tmp_path: Path) -> Path:
-    folder = tmp_path / "my-templates"
-    (folder / "ru").mkdir(parents=True)
-    shutil.copy(packaged_dir("templates") / "ru/labels.html", folder / "ru/labels.html")
-    return folder
 
 
 @pytest.fixture

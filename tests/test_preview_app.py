@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,6 @@ from alseco_bill.theme import packaged_dir
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CITY_RU = "file:bills/city-ru.json"
-
-
-@pytest.fixture
-def designer(tmp_path: Path) -> Path:
-    """A designer's override folder holding a copy of the Russian labels."""
-    folder = tmp_path / "templates"
-    (folder / "ru").mkdir(parents=True)
-    shutil.copy(packaged_dir("templates") / "ru/labels.html", folder / "ru/labels.html")
-    return folder
 
 
 @pytest.fixture
@@ -258,7 +249,11 @@ def test_the_theme_folders_bill_folders_and_outside_data_files_are_watched(
     assert workspace.watched_files() == [bill_file.resolve()]
 
 
-def test_the_watcher_reports_a_saved_file(designer: Path, bill_file: Path) -> None:
+def changes_seen(
+    watcher_args: tuple[list[Path], list[Path]], save: Callable[[], Awaitable[None]]
+) -> list[set[Path]]:
+    """What a ``Watcher`` over ``watcher_args`` reports while ``save`` writes files;
+    it stops at the first report (or fails after 5 s)."""
     seen: list[set[Path]] = []
 
     async def scenario() -> None:
@@ -268,37 +263,32 @@ def test_the_watcher_reports_a_saved_file(designer: Path, bill_file: Path) -> No
             seen.append(paths)
             stop.set()
 
-        watcher = Watcher([designer], [bill_file], changed)
+        watcher = Watcher(*watcher_args, changed)
         with anyio.fail_after(5):
             async with anyio.create_task_group() as group:
                 group.start_soon(watcher.run, stop)
                 await anyio.sleep(0.2)  # inotify watches are set up in the watcher's thread
-                (designer / "ru/labels.html").write_text("{# changed #}", encoding="utf-8")
+                await save()
 
     anyio.run(scenario)
+    return seen
+
+
+def test_the_watcher_reports_a_saved_file(designer: Path, bill_file: Path) -> None:
+    async def save() -> None:
+        (designer / "ru/labels.html").write_text("{# changed #}", encoding="utf-8")
+
+    seen = changes_seen(([designer], [bill_file]), save)
     assert seen == [{(designer / "ru/labels.html").resolve()}]
 
 
 def test_the_watcher_follows_a_data_file_but_not_its_neighbours(bill_file: Path) -> None:
-    seen: list[set[Path]] = []
+    async def save() -> None:
+        (bill_file.parent / "notes.txt").write_text("not a bill", encoding="utf-8")
+        await anyio.sleep(0.3)
+        bill_file.write_text("{}", encoding="utf-8")
 
-    async def scenario() -> None:
-        stop = anyio.Event()
-
-        async def changed(paths: set[Path]) -> None:
-            seen.append(paths)
-            stop.set()
-
-        watcher = Watcher([], [bill_file], changed)
-        with anyio.fail_after(5):
-            async with anyio.create_task_group() as group:
-                group.start_soon(watcher.run, stop)
-                await anyio.sleep(0.2)
-                (bill_file.parent / "notes.txt").write_text("not a bill", encoding="utf-8")
-                await anyio.sleep(0.3)
-                bill_file.write_text("{}", encoding="utf-8")
-
-    anyio.run(scenario)
+    seen = changes_seen(([], [bill_file]), save)
     assert seen == [{bill_file.resolve()}]
 
 
