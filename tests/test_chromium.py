@@ -19,9 +19,9 @@ from alseco_bill import (
     Renderer,
     Theme,
 )
-from alseco_bill.chromium import ChromiumWriter
 from alseco_bill.cli import EngineName, app
 from alseco_bill.engines import ENGINES, make_engine
+from alseco_bill.engines.chromium import ChromiumEngine
 from alseco_bill.theme import packaged_dir
 
 runner = CliRunner()
@@ -29,8 +29,8 @@ STATIC = packaged_dir("static").resolve()
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[ChromiumWriter]:
-    writer = ChromiumWriter(Theme.create())
+def engine() -> Iterator[ChromiumEngine]:
+    writer = ChromiumEngine(Theme.create())
     yield writer
     writer.close()
 
@@ -49,7 +49,7 @@ def with_body(html: str, extra: str) -> str:
 
 
 def test_one_a4_page_with_the_bill_font_and_text(
-    engine: ChromiumWriter, html: dict[str, str], tmp_path: Path
+    engine: ChromiumEngine, html: dict[str, str], tmp_path: Path
 ) -> None:
     pdf = tmp_path / "bill.pdf"
     pdf.write_bytes(engine.write(html["city-kk"], "bill 9012378464"))
@@ -69,7 +69,7 @@ def test_one_a4_page_with_the_bill_font_and_text(
 
 
 def test_one_browser_and_one_page_serve_many_bills(
-    engine: ChromiumWriter, html: dict[str, str]
+    engine: ChromiumEngine, html: dict[str, str]
 ) -> None:
     engine.write(html["city-kk"], "first")
     page = engine._page
@@ -87,7 +87,7 @@ def test_writers_of_a_thread_share_one_browser(html: dict[str, str]) -> None:
 
     def use_two_writers() -> None:
         # A thread of its own, so no other test's writer holds this thread's browser.
-        first, second = ChromiumWriter(Theme.create()), ChromiumWriter(Theme.create())
+        first, second = ChromiumEngine(Theme.create()), ChromiumEngine(Theme.create())
         first.write(html["city-kk"], "a")
         second.write(html["region-ru"], "b")
         assert first._context is not None
@@ -123,7 +123,7 @@ def test_writers_of_a_thread_share_one_browser(html: dict[str, str]) -> None:
     ],
 )
 def test_only_theme_files_are_loaded(
-    engine: ChromiumWriter, html: dict[str, str], extra: str, refused: str
+    engine: ChromiumEngine, html: dict[str, str], extra: str, refused: str
 ) -> None:
     with pytest.raises(FetchRefusedError) as caught:
         engine.write(with_body(html["city-kk"], extra), "bill 9012378464")
@@ -133,7 +133,7 @@ def test_only_theme_files_are_loaded(
     assert engine.write(html["city-kk"], "next").startswith(b"%PDF-")
 
 
-def test_scripts_do_not_run(engine: ChromiumWriter, html: dict[str, str], tmp_path: Path) -> None:
+def test_scripts_do_not_run(engine: ChromiumEngine, html: dict[str, str], tmp_path: Path) -> None:
     script = "<script>document.body.textContent = 'replaced by a script';</script>"
     pdf = tmp_path / "bill.pdf"
     pdf.write_bytes(engine.write(with_body(html["city-kk"], script), "bill"))
@@ -142,14 +142,14 @@ def test_scripts_do_not_run(engine: ChromiumWriter, html: dict[str, str], tmp_pa
     assert "9012378464" in text
 
 
-def test_a_second_page_is_refused(engine: ChromiumWriter, html: dict[str, str]) -> None:
+def test_a_second_page_is_refused(engine: ChromiumEngine, html: dict[str, str]) -> None:
     with pytest.raises(LayoutOverflowError) as caught:
         engine.write(with_body(html["full"], '<div style="height: 120mm"></div>'), "bill 1")
     assert caught.value.pages == 2
     assert "lays out on 2 pages" in str(caught.value)
 
 
-def test_write_merged_keeps_the_good_bills(engine: ChromiumWriter, html: dict[str, str]) -> None:
+def test_write_merged_keeps_the_good_bills(engine: ChromiumEngine, html: dict[str, str]) -> None:
     overflowing = with_body(html["full"], '<div style="height: 120mm"></div>')
     pdf, errors = engine.write_merged(
         [(html["city-kk"], "a"), (overflowing, "b"), (html["region-ru"], "c")]
@@ -167,7 +167,7 @@ def test_registered_as_an_engine() -> None:
     assert "chromium" in ENGINES
     assert {name.value for name in EngineName} == set(ENGINES)
     writer = make_engine("chromium", Theme.create())
-    assert isinstance(writer, ChromiumWriter)
+    assert isinstance(writer, ChromiumEngine)
     writer.close()  # never started: closing is harmless
 
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from alseco_bill import Theme
-from alseco_bill.browser import launch_chromium
+from alseco_bill.engines.browser import launch_chromium
 from alseco_bill.preview import create_app, running
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
 
-from .engines import join_pdfs
+from .engines.pages import join_pdfs
 from .errors import Problem
 from .manifest import Manifest
 from .records import (

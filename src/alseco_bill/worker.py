@@ -85,12 +85,13 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
         for (number, account, _, _), error in zip(filled, errors, strict=True):
             _record(result, number, account, error)
         return result
-    for number, account, html, name in filled:
-        try:
-            result.pdfs.append(renderer.engine.write(html, name))
+    outcomes = renderer.engine.write_each([(html, name) for _, _, html, name in filled])
+    for (number, account, _, _), outcome in zip(filled, outcomes, strict=True):
+        if isinstance(outcome, BillError):
+            _record(result, number, account, outcome)
+        else:
+            result.pdfs.append(outcome)
             _record(result, number, account, None)
-        except BillError as exc:
-            _record(result, number, account, exc)
     return result
 
 

@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .files import MEDIA_TYPES
-from .theme import Theme
+from ..files import MEDIA_TYPES
+from ..theme import Theme
 
 
 class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]

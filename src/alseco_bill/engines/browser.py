@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .errors import EngineUnavailableError
+from ..errors import EngineUnavailableError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

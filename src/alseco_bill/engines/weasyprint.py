@@ -1,6 +1,6 @@
 """WeasyPrint, the print engine: filled HTML to a print-ready A4 PDF.
 
-One ``PdfWriter`` is meant to live as long as a worker: its font configuration and
+One ``WeasyPrintEngine`` is meant to live as long as a worker: its font configuration and
 image cache are reused across bills, which is where a one-off render spends time.
 """
 
@@ -12,13 +12,13 @@ from typing import Any
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from .engines import MAX_PAGES, each_bill
-from .errors import BillError, FetchRefusedError, LayoutOverflowError
-from .fetcher import FolderFetcher, RefusedURL
-from .theme import Theme
+from ..errors import BillError, FetchRefusedError, LayoutOverflowError
+from ..theme import Theme
+from .fetch import FolderFetcher, RefusedURL
+from .protocol import MAX_PAGES, each_bill
 
 
-class PdfWriter:
+class WeasyPrintEngine:
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
         self.fetcher = FolderFetcher(theme)
@@ -60,6 +60,16 @@ class PdfWriter:
         merged.metadata.lang = None
         pdf: bytes = merged.write_pdf()
         return pdf, errors
+
+    def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
+        """One PDF per bill; WeasyPrint lays out one document at a time anyway."""
+        results: list[bytes | BillError] = []
+        for html, label in bills:
+            try:
+                results.append(self.write(html, label))
+            except BillError as exc:
+                results.append(exc)
+        return results
 
     def close(self) -> None:
         self.image_cache.clear()

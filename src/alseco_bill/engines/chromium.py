@@ -7,7 +7,7 @@ page makes is answered here: files under the theme's folders by their path, noth
 else. Whatever was refused or failed to load is reported after the print as a
 ``FetchRefusedError``, as WeasyPrint's fetcher would have stopped the render.
 
-One ``ChromiumWriter`` keeps one page for all the bills it prints, as a batch worker
+One ``ChromiumEngine`` keeps one page for all the bills it prints, as a batch worker
 calls ``write`` many times; it must stay in the thread that made it. Playwright's
 sync API runs one instance per thread, so the writers of a thread share one browser,
 started by the first and closed with the last.
@@ -27,17 +27,18 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pypdfium2 as pdfium
 
-from .browser import chromium_path, launch_chromium
-from .engines import MAX_PAGES, each_bill, join_pdfs
-from .errors import (
+from ..errors import (
     BillError,
     EngineError,
     EngineUnavailableError,
     FetchRefusedError,
     LayoutOverflowError,
 )
-from .files import MEDIA_TYPES
-from .theme import Theme
+from ..files import MEDIA_TYPES
+from ..theme import Theme
+from .browser import chromium_path, launch_chromium
+from .pages import join_pdfs
+from .protocol import MAX_PAGES, each_bill
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
@@ -53,7 +54,7 @@ _FILE_URL = re.compile(r"""(?<=["'(])file://(?:localhost)?(?=/)""")
 _QUOTED_URL = re.compile(r"'([^']+)'")
 
 
-class ChromiumWriter:
+class ChromiumEngine:
     """Filled bill HTML to PDF bytes with the system Chromium, through Playwright."""
 
     def __init__(self, theme: Theme) -> None:
@@ -107,6 +108,15 @@ class ChromiumWriter:
         prints one document at a time, so their PDFs are joined page by page."""
         pdfs, errors = each_bill(bills, self.write)
         return (join_pdfs(pdfs) if pdfs else None), errors
+
+    def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
+        results: list[bytes | BillError] = []
+        for html, label in bills:
+            try:
+                results.append(self.write(html, label))
+            except BillError as exc:
+                results.append(exc)
+        return results
 
     def close(self) -> None:
         if self._context is None:
