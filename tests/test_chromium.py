@@ -189,7 +189,7 @@ def test_cli_renders_with_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         app, ["render", str(EXAMPLES / "region-kk.json"), "-o", str(out), "--engine", "chromium"]
     )
     assert result.exit_code == 0, result.output
-    assert "HeadlessChrome" in run_tool("pdfinfo", out)
+    assert "alseco-bill (Chromium)" in run_tool("pdfinfo", out)
 
     monkeypatch.setenv("ALSECO_CHROMIUM", "/nonexistent/chromium")
     failed = runner.invoke(

@@ -40,7 +40,9 @@ from .records import (
 from .theme import Theme
 from .worker import ChunkResult, Settings, render_chunk
 
-CHUNK = 8  # bills per task without merging: small enough to keep workers evenly busy
+# Bills per task without merging: WeasyPrint's cost is per bill, so small tasks keep
+# workers evenly busy; Chromium's is mostly per document, and it lays a task out as one.
+CHUNKS = {"weasyprint": 8, "chromium": 50}
 PART = 50  # bills per task when merging
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (records finished, total)
@@ -123,12 +125,14 @@ class _Run:
         done = self.manifest.done_numbers()
         self.accounts = self.manifest.rendered_accounts()
 
+        size = CHUNKS.get(self.settings.engine, PART)
+
         def chunks() -> Iterator[list[Record]]:
             chunk: list[Record] = []
             for record in read_records(self.source):
                 if record.number not in done and self._readable(record):
                     chunk.append(record)
-                if len(chunk) == CHUNK:
+                if len(chunk) == size:
                     yield chunk
                     chunk = []
             if chunk:

@@ -5,6 +5,7 @@
     │   ├── InvalidBillError      its data is wrong (every field path)
     │   ├── TemplateError         a template is wrong (file, line)
     │   ├── LayoutOverflowError   it does not fit its sheet
+    │   ├── TextOverflowError     text runs past its column or the sheet
     │   ├── FetchRefusedError     a file or URL rendering may not read
     │   └── EngineError           the print engine failed on it
     ├── UsageError            the request cannot be carried out as asked
@@ -97,6 +98,19 @@ class LayoutOverflowError(BillError):
             "shorten the notices or service lines, or split the bill",
         )
         self._init_args = (bill, pages, allowed)
+
+
+class TextOverflowError(BillError):
+    """Text of the bill runs past its column or the sheet, so part of it would not print."""
+
+    def __init__(self, bill: str, text: str) -> None:
+        self.text = text
+        super().__init__(
+            bill,
+            f"the text {text!r} runs past its column or the sheet; "
+            "shorten it or give it places to break",
+        )
+        self._init_args = (bill, text)
 
 
 class FetchRefusedError(BillError):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import UsageError
 
@@ -74,10 +75,12 @@ class Theme:
         return None
 
     def static_url(self, relative: str) -> str:
-        """A ``file:`` URL for a static file; a missing one still gets a URL, so the
+        """A root-relative URL for a static file: its absolute path. WeasyPrint reads
+        it as a ``file:`` URL, the Chromium engine's made-up origin serves it by path,
+        so neither engine rewrites any text. A missing file still gets a URL, so the
         renderer reports it by name instead of silently leaving a hole."""
         found = self.find_static(relative)
-        return (found or self.static_dirs[-1] / relative).as_uri()
+        return quote((found or self.static_dirs[-1] / relative).as_posix())
 
     def logo_exists(self, name: str) -> bool:
         return self.find_static(f"logos/{name}") is not None

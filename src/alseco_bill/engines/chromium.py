@@ -1,29 +1,40 @@
 """The headless-browser print engine: the same bill HTML printed by the system Chromium.
 
-It keeps WeasyPrint's rules. Chromium will not load ``file:`` URLs into a web page,
-nor fonts into a page that is itself a ``file:`` URL, so the bill is served from a
-made-up origin that never resolves (``.invalid``, RFC 6761) and every request the
-page makes is answered here: files under the theme's folders by their path, nothing
-else. Whatever was refused or failed to load is reported after the print as a
-``FetchRefusedError``, as WeasyPrint's fetcher would have stopped the render.
+Chromium's cost is per document, not per bill, so a part of a run (up to a few
+hundred bills) is laid out as one document (``part.compose``), printed once, and cut
+into one PDF per bill when per-bill files are wanted (``pages.split_pages``).
 
-One ``ChromiumEngine`` keeps one page for all the bills it prints, as a batch worker
-calls ``write`` many times; it must stay in the thread that made it. Playwright's
-sync API runs one instance per thread, so the writers of a thread share one browser,
-started by the first and closed with the last.
+It keeps WeasyPrint's rules. The document is served from a made-up origin that
+never resolves (``.invalid``, RFC 6761) and every request the page makes is answered
+here: files under the theme's folders by their path (``Theme.allowed_file``, read
+once and then answered from memory), nothing else; what was refused or failed to load
+stops the part with a ``FetchRefusedError``. Scripts do not run. The bill's text is
+never rewritten: templates name theme files by root-relative URLs (``static_url``),
+which this origin answers by path.
+
+The one-sheet rule holds per bill: before printing, each bill's box is measured
+against the printable area of the page (``measure.js``); a bill that is taller, or
+has text running past its column or the sheet, is taken out with its error and the
+others print. The PDF is then checked: every box starts a page, so one page per bill
+means none spilled over; if not, the part's bills are printed one by one.
+
+One ``ChromiumEngine`` keeps one page for all it prints and must stay in the thread
+that made it. Playwright's sync API runs one instance per thread, so the engines of a
+thread share one browser, started by the first and closed with the last.
 """
 
 from __future__ import annotations
 
-import mimetypes
+import math
 import re
 import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import pypdfium2 as pdfium
 
@@ -33,12 +44,14 @@ from ..errors import (
     EngineUnavailableError,
     FetchRefusedError,
     LayoutOverflowError,
+    TextOverflowError,
 )
 from ..files import MEDIA_TYPES
 from ..theme import Theme
 from .browser import chromium_path, launch_chromium
-from .pages import join_pdfs
-from .protocol import MAX_PAGES, each_bill
+from .pages import DocumentInfo, join_pdfs, normalise, split_pages
+from .part import BillPage, compose, group_bills, split_bill
+from .protocol import MAX_PAGES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
@@ -47,11 +60,19 @@ ORIGIN = "http://alseco-bill.invalid"
 # Only the origin itself may be loaded: a data: URL or another host is refused before
 # any request is made, and scripts never run (WeasyPrint does not run them either).
 CONTENT_SECURITY_POLICY = f"default-src {ORIGIN}; style-src {ORIGIN} 'unsafe-inline'"
-# A file: URL where a URL is expected (src="…", url(…)); text that merely mentions
-# one is left alone, and anything not rewritten is blocked by Chromium and reported.
-_FILE_URL = re.compile(r"""(?<=["'(])file://(?:localhost)?(?=/)""")
 # The first quoted URL in Chromium's console message about a blocked load.
 _QUOTED_URL = re.compile(r"'([^']+)'")
+_LOCAL_RESOURCE = "Not allowed to load local resource:"
+MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
+
+
+@dataclass
+class _Laid:
+    """A part as printed: its PDF (page ``i`` is ``printed[i]``) and each bill's fate."""
+
+    pdf: bytes | None
+    printed: list[int]
+    errors: list[BillError | None]
 
 
 class ChromiumEngine:
@@ -70,52 +91,44 @@ class ChromiumEngine:
             ) from None
         # WeasyPrint resolves relative URLs against the last static folder; so does
         # the page, whose URL is a made-up file in that folder.
-        self.base_path = quote(theme.static_dirs[-1].resolve().as_posix()) + "/"
+        self.base_path = theme.static_dirs[-1].resolve().as_uri().removeprefix("file://") + "/"
         self._page: Page | None = None
         self._context: BrowserContext | None = None
         self._count = 0
         self._document_url = ""
-        self._html = b""
+        self._document = b""
         self._refused: list[str] = []
+        self._files: dict[Path, tuple[int, int, bytes]] = {}
+        self._viewport = 0
 
     def write(self, html: str, label: str) -> bytes:
         """The PDF of one bill; refuses foreign URLs and more than ``MAX_PAGES`` pages."""
-        page = self._open_page()
-        self._count += 1
-        self._document_url = f"{ORIGIN}{self.base_path}alseco-bill-{self._count}.html"
-        self._html = _FILE_URL.sub(ORIGIN, html).encode()
-        self._refused = []
-        from playwright.sync_api import Error as PlaywrightError
-
-        try:
-            page.goto(self._document_url, wait_until="load")
-            # The load event does not wait for web fonts that layout asks for late.
-            page.evaluate("document.fonts.ready.then(() => true)")
-            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
-        except PlaywrightError as exc:  # a crashed or hung browser: this bill fails
-            raise EngineError(label, f"Chromium failed: {exc.message}") from None
-        if self._refused:
-            raise FetchRefusedError(label, self._refused[0])
-        pages = _page_count(pdf)
-        if pages > MAX_PAGES:
-            raise LayoutOverflowError(label, pages, MAX_PAGES)
-        return pdf
+        outcome = self.write_each([(html, label)])[0]
+        if isinstance(outcome, BillError):
+            raise outcome
+        return outcome
 
     def write_merged(
         self, bills: Sequence[tuple[str, str]]
     ) -> tuple[bytes | None, list[BillError | None]]:
-        """Many bills ``(html, label)`` in one PDF, one page each, in order; Chromium
-        prints one document at a time, so their PDFs are joined page by page."""
-        pdfs, errors = each_bill(bills, self.write)
-        return (join_pdfs(pdfs) if pdfs else None), errors
+        """Many bills in one PDF, one page each, in order: laid out as one document,
+        so fonts and logos are in the file once."""
+        laid = self._lay_out(bills)
+        if laid.pdf is None:
+            return None, laid.errors
+        title = f"ALSECO print file: {len(laid.printed)} bills"
+        return normalise(laid.pdf, DocumentInfo(title=title)), laid.errors
 
     def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
-        results: list[bytes | BillError] = []
-        for html, label in bills:
-            try:
-                results.append(self.write(html, label))
-            except BillError as exc:
-                results.append(exc)
+        """One PDF per bill, each with its own title and dates, cut from one document."""
+        laid = self._lay_out(bills)
+        results: list[bytes | BillError] = [
+            error if error is not None else b"" for error in laid.errors
+        ]
+        if laid.pdf is not None:
+            infos = [DocumentInfo.of(split_bill(bills[i][0])) for i in laid.printed]
+            for i, pdf in zip(laid.printed, split_pages(laid.pdf, infos), strict=True):
+                results[i] = pdf
         return results
 
     def close(self) -> None:
@@ -126,6 +139,106 @@ class ChromiumEngine:
             context.close()
         finally:
             _release_browser()
+
+    def _lay_out(self, bills: Sequence[tuple[str, str]]) -> _Laid:
+        """Every bill that fits, printed in order: one document per group of bills
+        that share a stylesheet (normally the whole part)."""
+        pages = [split_bill(html) for html, _ in bills]
+        errors: list[BillError | None] = [None] * len(bills)
+        pdfs: list[bytes] = []
+        printed: list[int] = []
+        for group in group_bills(pages):
+            members = [(i, page) for i in group if (page := pages[i]) is not None]
+            if members:
+                laid = self._print_part(members, [bills[i][1] for i in group])
+            else:  # a body that cannot be boxed: printed alone, checked by page count
+                laid = self._print_alone(bills[group[0]][0], bills[group[0]][1], group[0])
+            for i, error in zip(group, laid.errors, strict=True):
+                errors[i] = error
+            if laid.pdf is not None:
+                pdfs.append(laid.pdf)
+                printed.extend(laid.printed)
+        pdf = None if not pdfs else pdfs[0] if len(pdfs) == 1 else join_pdfs(pdfs)
+        return _Laid(pdf, printed, errors)
+
+    def _print_part(self, members: list[tuple[int, BillPage]], labels: list[str]) -> _Laid:
+        findings = self._load(compose([page for _, page in members]), labels[0], measure=True)
+        errors: list[BillError | None] = [
+            _finding_error(label, finding) for label, finding in zip(labels, findings, strict=True)
+        ]
+        kept = [(i, page) for (i, page), error in zip(members, errors, strict=True) if not error]
+        if not kept:
+            return _Laid(None, [], errors)
+        pdf = self._print(labels[0])
+        # Every box starts a page, so as many pages as boxes means none spilled over.
+        if _page_count(pdf) == len(kept):
+            return _Laid(pdf, [i for i, _ in kept], errors)
+        if len(members) == 1:  # measured as fitting, printed on more pages
+            pages = _page_count(pdf)
+            return _Laid(None, [], [LayoutOverflowError(labels[0], pages, MAX_PAGES)])
+        # The measurement and the print disagree: never guess which bill is where.
+        laid = [
+            self._print_part([member], [label])
+            for member, label in zip(members, labels, strict=True)
+        ]
+        pdfs = [part.pdf for part in laid if part.pdf is not None]
+        return _Laid(
+            join_pdfs(pdfs) if pdfs else None,
+            [i for part in laid for i in part.printed],
+            [part.errors[0] for part in laid],
+        )
+
+    def _print_alone(self, html: str, label: str, index: int) -> _Laid:
+        findings = self._load(html, label, measure=True)
+        error = _finding_error(label, findings[0])
+        if error is not None:
+            return _Laid(None, [], [error])
+        pdf = self._print(label)
+        pages = _page_count(pdf)
+        if pages > MAX_PAGES:
+            return _Laid(None, [], [LayoutOverflowError(label, pages, MAX_PAGES)])
+        return _Laid(pdf, [index], [None])
+
+    def _load(self, document: str, label: str, measure: bool) -> list[dict[str, Any] | None]:
+        """Load ``document`` into the page and measure its bills' boxes."""
+        page = self._open_page()
+        self._count += 1
+        self._document_url = f"{ORIGIN}{self.base_path}alseco-bill-{self._count}.html"
+        self._document = document.encode()
+        self._refused = []
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.goto(self._document_url, wait_until="load")
+            # The load event does not wait for web fonts that layout asks for late.
+            page.evaluate("document.fonts.ready.then(() => true)")
+            area = page.evaluate(MEASURE_JS, {"step": "area"})
+            width = math.floor(area["width"])
+            if width != self._viewport:  # lay out at the printed width before measuring
+                page.set_viewport_size({"width": width, "height": 1000})
+                self._viewport = width
+            findings: list[dict[str, Any] | None] = page.evaluate(
+                MEASURE_JS, {"step": "measure", "height": area["height"]}
+            )
+        except PlaywrightError as exc:  # a crashed or hung browser: this part fails
+            if self._refused:
+                raise FetchRefusedError(label, self._refused[0]) from None
+            raise EngineError(label, f"Chromium failed: {exc.message}") from None
+        if self._refused:
+            raise FetchRefusedError(label, self._refused[0])
+        return findings
+
+    def _print(self, label: str) -> bytes:
+        from playwright.sync_api import Error as PlaywrightError
+
+        assert self._page is not None
+        try:
+            pdf = self._page.pdf(prefer_css_page_size=True, print_background=True)
+        except PlaywrightError as exc:
+            raise EngineError(label, f"Chromium failed: {exc.message}") from None
+        if self._refused:
+            raise FetchRefusedError(label, self._refused[0])
+        return pdf
 
     def _open_page(self) -> Page:
         if self._page is not None:
@@ -138,10 +251,12 @@ class ChromiumEngine:
             raise
         self._context = context
         page = context.new_page()
+        page.emulate_media(media="print")
         page.route("**/*", self._answer)
         page.on("requestfailed", self._failed)
         page.on("console", self._console)
         self._page = page
+        self._viewport = 0
         return page
 
     def _answer(self, route: Route) -> None:
@@ -149,7 +264,7 @@ class ChromiumEngine:
         if url == self._document_url:
             route.fulfill(
                 status=200,
-                body=self._html,
+                body=self._document,
                 headers={
                     "Content-Type": "text/html; charset=utf-8",
                     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -161,12 +276,21 @@ class ChromiumEngine:
             self._refuse(url)
             route.abort("blockedbyclient")
             return
-        kind = MEDIA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+        kind = MEDIA_TYPES.get(path.suffix.lower())
         route.fulfill(
             status=200,
-            path=path,
+            body=self._read(path),
             headers={"Content-Type": kind or "application/octet-stream"},
         )
+
+    def _read(self, path: Path) -> bytes:
+        """The file's bytes, read again only when it changed (the preview edits them)."""
+        stat = path.stat()
+        cached = self._files.get(path)
+        if cached is None or cached[:2] != (stat.st_mtime_ns, stat.st_size):
+            cached = (stat.st_mtime_ns, stat.st_size, path.read_bytes())
+            self._files[path] = cached
+        return cached[2]
 
     def _allowed_file(self, url: str) -> Path | None:
         """The file a page URL names, if the theme allows it (``Theme.allowed_file``)."""
@@ -181,16 +305,33 @@ class ChromiumEngine:
     def _console(self, message: ConsoleMessage) -> None:
         # A load the security policy blocks (a data: URL, another host) makes no
         # request: Chromium only says so on the console.
-        if message.type == "error" and "Content Security Policy" in message.text:
+        if message.type != "error":
+            return
+        if "Content Security Policy" in message.text:
             found = _QUOTED_URL.search(message.text)
             self._refuse(found[1] if found else message.text)
+        elif message.text.startswith(_LOCAL_RESOURCE):  # a file: URL, never served
+            self._refuse(message.text.removeprefix(_LOCAL_RESOURCE).strip())
 
     def _refuse(self, url: str) -> None:
-        # Name a rewritten file URL as the template wrote it.
-        if url.startswith(ORIGIN + "/"):
-            url = "file://" + url.removeprefix(ORIGIN)
         if url not in self._refused:
             self._refused.append(url)
+
+
+def _finding_error(label: str, finding: dict[str, Any] | None) -> BillError | None:
+    if finding is None:
+        return None
+    if finding["kind"] == "height":
+        return LayoutOverflowError(label, max(int(finding["pages"]), MAX_PAGES + 1), MAX_PAGES)
+    return TextOverflowError(label, str(finding["text"]))
+
+
+def _page_count(pdf: bytes) -> int:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()
 
 
 @dataclass
@@ -230,11 +371,3 @@ def _release_browser() -> None:
     if shared.users == 0:
         _threads.browser = None
         shared.stack.close()
-
-
-def _page_count(pdf: bytes) -> int:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return len(document)
-    finally:
-        document.close()

@@ -1,9 +1,15 @@
-"""Page surgery on finished PDFs with pikepdf: joining parts, deterministic bytes."""
+"""Surgery on finished PDFs with pikepdf: joining parts, cutting pages out, metadata."""
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .part import BillPage
 
 
 def join_pdfs(pdfs: Sequence[bytes], keep: Sequence[Sequence[int]] | None = None) -> bytes:
@@ -24,3 +30,88 @@ def join_pdfs(pdfs: Sequence[bytes], keep: Sequence[Sequence[int]] | None = None
     for source in sources:
         source.close()
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What a PDF says about itself; ``created`` is an ISO date-time (the print date)."""
+
+    title: str = ""
+    lang: str = ""
+    author: str = ""
+    created: str = ""
+
+    @classmethod
+    def of(cls, page: BillPage | None) -> DocumentInfo:
+        """The bill's own title, language, author and dates, from its HTML head."""
+        if page is None:
+            return cls()
+        return cls(
+            title=html.unescape(page.title),
+            lang=page.lang,
+            author=html.unescape(page.meta.get("author", "")),
+            created=page.meta.get("dcterms.created", ""),
+        )
+
+
+def normalise(pdf: bytes, info: DocumentInfo) -> bytes:
+    """``pdf`` with ``info`` as its metadata and nothing that changes from run to run.
+
+    Chromium stamps the time of printing and a random document ID (in the info
+    dictionary and the XMP packet); the same bills must give the same bytes.
+    """
+    import pikepdf
+
+    with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        return _save(document, info)
+
+
+def split_pages(pdf: bytes, infos: Sequence[DocumentInfo]) -> list[bytes]:
+    """One PDF per page of ``pdf``, page ``i`` with ``infos[i]`` as its metadata."""
+    import pikepdf
+
+    results: list[bytes] = []
+    with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        for page, info in zip(document.pages, infos, strict=True):
+            with pikepdf.Pdf.new() as single:
+                single.pages.append(page)
+                results.append(_save(single, info))
+    return results
+
+
+def _save(document: Any, info: DocumentInfo) -> bytes:
+    import pikepdf
+
+    if "/Metadata" in document.Root:
+        del document.Root["/Metadata"]
+    if "/Lang" in document.Root:
+        del document.Root["/Lang"]
+    if info.lang:
+        document.Root.Lang = pikepdf.String(info.lang)
+    document.docinfo = document.make_indirect(pikepdf.Dictionary())
+    fields = {"/Title": info.title, "/Author": info.author, "/Producer": "alseco-bill (Chromium)"}
+    if info.created:
+        fields["/CreationDate"] = fields["/ModDate"] = _pdf_date(info.created)
+    for key, value in fields.items():
+        if value:
+            document.docinfo[key] = pikepdf.String(value)
+    buffer = io.BytesIO()
+    document.save(
+        buffer,
+        deterministic_id=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        compress_streams=True,
+    )
+    return buffer.getvalue()
+
+
+def _pdf_date(iso: str) -> str:
+    """``2025-03-02T00:00:00+05:00`` as a PDF date, ``D:20250302000000+05'00'``."""
+    moment = datetime.fromisoformat(iso)
+    text = moment.strftime("D:%Y%m%d%H%M%S")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{text}{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"

@@ -1,0 +1,83 @@
+// Run by the Chromium engine through Playwright (the page's own scripts never run).
+// step "area": the printable area of the page, from the stylesheet's @page rule, in
+// CSS pixels. step "measure": for each bill's box (or the body, for a lone bill),
+// null when it fits, else why not; boxes that do not fit are removed from the
+// document so that the rest prints without them.
+({ step, height }) => {
+  const SIZES = { a3: [297, 420], a4: [210, 297], a5: [148, 210], b4: [250, 353],
+    b5: [176, 250], letter: [215.9, 279.4], legal: [215.9, 355.6], ledger: [279.4, 431.8] };
+  const probe = document.createElement("div");
+  probe.style.cssText = "position:absolute;visibility:hidden;width:0";
+  document.documentElement.appendChild(probe);
+  const px = (length) => { probe.style.height = length; return probe.getBoundingClientRect().height; };
+
+  if (step === "area") {
+    let size = "", margins = {};
+    for (const sheet of document.styleSheets) {
+      let rules = [];
+      try { rules = sheet.cssRules; } catch { continue; }  // another origin's: refused anyway
+      for (const rule of rules) {
+        if (rule instanceof CSSPageRule && !rule.selectorText) {
+          size = rule.style.getPropertyValue("size") || size;
+          for (const side of ["top", "right", "bottom", "left"]) {
+            const value = rule.style.getPropertyValue("margin-" + side);
+            if (value) margins[side] = value;
+          }
+        }
+      }
+    }
+    let [w, h] = [px("210mm"), px("297mm")];
+    const words = size.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const named = words.find((word) => word in SIZES);
+    if (named) [w, h] = SIZES[named].map((mm) => px(mm + "mm"));
+    const lengths = words.filter((word) => /^[0-9.]/.test(word)).map(px);
+    if (lengths.length) [w, h] = [lengths[0], lengths[1] ?? lengths[0]];
+    if (words.includes("landscape")) [w, h] = [Math.max(w, h), Math.min(w, h)];
+    // Chromium prints with 1 cm margins where @page names none.
+    const side = (name) => px(margins[name] ?? "10mm");
+    const area = { width: w - side("left") - side("right"), height: h - side("top") - side("bottom") };
+    probe.remove();
+    return area;
+  }
+
+  const boxes = [...document.querySelectorAll("body > .alseco-part-bill")];
+  const containers = new Map();
+  const blockOf = (element) => {
+    let node = element;
+    while (node && node !== document.body) {
+      if (!containers.has(node)) {
+        containers.set(node, !getComputedStyle(node).display.startsWith("inline"));
+      }
+      if (containers.get(node)) return node;
+      node = node.parentElement;
+    }
+    return node;
+  };
+  const SLACK = 0.5;  // sub-pixel rounding of one engine, not a visible overflow
+  const overflow = (box) => {
+    const sheet = box.getBoundingClientRect();
+    if (sheet.height > height + SLACK) {
+      return { kind: "height", pages: Math.ceil((sheet.height - SLACK) / height) };
+    }
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      if (!text.data.trim()) continue;
+      const column = blockOf(text.parentElement).getBoundingClientRect();
+      const left = Math.max(column.left, sheet.left) - SLACK;
+      const right = Math.min(column.right, sheet.right) + SLACK;
+      range.selectNodeContents(text);
+      for (const rect of range.getClientRects()) {
+        if (rect.width > 0 && (rect.right > right || rect.left < left)) {
+          return { kind: "width", text: text.data.trim().slice(0, 80) };
+        }
+      }
+    }
+    return null;
+  };
+  probe.remove();
+  if (!boxes.length) return [overflow(document.body)];
+  const findings = boxes.map(overflow);
+  boxes.forEach((box, i) => { if (findings[i]) box.remove(); });
+  return findings;
+}
