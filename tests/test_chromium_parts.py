@@ -1,0 +1,222 @@
+"""The Chromium engine prints a part of a run as one document; each bill keeps its rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from conftest import ROOT, run_tool
+
+from alseco_bill import (
+    LayoutOverflowError,
+    Renderer,
+    Theme,
+    render_batch,
+    render_pdf,
+    sample_bills,
+)
+from alseco_bill.engines.chromium import ChromiumEngine
+from alseco_bill.errors import BillError, TextOverflowError
+
+GALLERY = sorted((ROOT / "gallery").glob("*.json"))
+TOO_TALL = '<div style="height: 150mm"></div>'
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[ChromiumEngine]:
+    writer = ChromiumEngine(Theme.create())
+    yield writer
+    writer.close()
+
+
+@pytest.fixture(scope="module")
+def bills() -> list[tuple[str, str, str]]:
+    """Eight sample bills: (account, html, label)."""
+    renderer = Renderer()
+    return [
+        (bill.account, renderer.html(bill), f"bill {bill.account}")
+        for bill in sample_bills(8, seed=5)
+    ]
+
+
+def overflowing(html: str) -> str:
+    """The bill with a block inside its sheet that no A4 page holds."""
+    return html.replace('<div class="sheet-spacer">', TOO_TALL + '<div class="sheet-spacer">', 1)
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("bad", [0, 3, 7], ids=["first", "middle", "last"])
+def test_an_overflowing_bill_is_taken_out_of_its_part(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]], bad: int
+) -> None:
+    part = [
+        (overflowing(html) if i == bad else html, label) for i, (_, html, label) in enumerate(bills)
+    ]
+    pdf, errors = engine.write_merged(part)
+    assert isinstance(errors[bad], LayoutOverflowError)
+    assert str(errors[bad]).startswith(f"{bills[bad][2]}: the bill lays out on 2 pages")
+    assert [e for i, e in enumerate(errors) if i != bad] == [None] * 7
+    assert pdf is not None
+    texts = page_texts(pdf)
+    expected = [account for i, (account, _, _) in enumerate(bills) if i != bad]
+    assert len(texts) == len(expected)
+    for text, account in zip(texts, expected, strict=True):
+        assert account in text
+        assert all(other not in text for other, _, _ in bills if other != account)
+
+
+def test_per_bill_files_are_cut_from_one_document(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    part = [
+        (overflowing(html) if i == 2 else html, label) for i, (_, html, label) in enumerate(bills)
+    ]
+    outcomes = engine.write_each(part)
+    assert isinstance(outcomes[2], LayoutOverflowError)
+    for i, ((account, _, _), outcome) in enumerate(zip(bills, outcomes, strict=True)):
+        if i == 2:
+            continue
+        assert isinstance(outcome, bytes)
+        path = tmp_path / f"{account}.pdf"
+        path.write_bytes(outcome)
+        info = run_tool("pdfinfo", path)
+        assert "Pages:           1" in info
+        assert f"· {account} ·" in info.split("\n")[0], "each file has its own title"
+        assert "CreationDate:" in info
+        assert account in run_tool("pdftotext", path, "-")
+        run_tool("qpdf", "--check", path)
+
+
+def test_the_same_bills_give_the_same_bytes(bills: list[tuple[str, str, str]]) -> None:
+    part = [(html, label) for _, html, label in bills]
+    first, second = ChromiumEngine(Theme.create()), ChromiumEngine(Theme.create())
+    try:
+        merged = first.write_merged(part)[0]
+        each = first.write_each(part)
+        assert merged is not None
+        # Another engine and page, printed at another time: the same files.
+        assert second.write_merged(part)[0] == merged
+        assert second.write_each(part) == each
+    finally:
+        first.close()
+        second.close()
+
+
+def test_text_running_past_its_column_is_refused(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]]
+) -> None:
+    squeezed = '<p style="width: 20mm; white-space: nowrap">Ақтөбе-Қызылорда-Өскемен-Шымкент</p>'
+    account, html, label = bills[1]
+    part = [
+        (html.replace('<div class="sheet-spacer">', squeezed + '<div class="sheet-spacer">'), label)
+    ]
+    part.append((bills[0][1], bills[0][2]))
+    pdf, errors = engine.write_merged(part)
+    assert isinstance(errors[0], TextOverflowError)
+    assert "Ақтөбе-Қызылорда" in str(errors[0])
+    assert errors[1] is None
+    assert pdf is not None
+    assert len(page_texts(pdf)) == 1
+
+
+def test_data_text_that_looks_like_a_url_prints_as_written(engine: ChromiumEngine) -> None:
+    renderer = Renderer()
+    data = json.loads((ROOT / "examples" / "city-ru.json").read_text("utf-8"))
+    data["notices"][0]["text"] = "См. (file:///etc/passwd) и url(file:///tmp/x)"
+    bill = renderer.parse(data)
+    text = " ".join(page_texts(engine.write(renderer.html(bill), "bill"))[0].split())
+    assert "(file:///etc/passwd) и url(file:///tmp/x)" in text
+
+
+def words(pdf: bytes) -> list[str]:
+    return sorted(" ".join(page_texts(pdf)).split())
+
+
+@pytest.mark.parametrize("case", GALLERY, ids=[p.stem for p in GALLERY])
+def test_chromium_prints_the_same_text_as_weasyprint(engine: ChromiumEngine, case: Path) -> None:
+    renderer = Renderer()
+    bill = renderer.load(case)
+    weasy = words(render_pdf(bill))
+    chromium = words(engine.write(renderer.html(bill), "bill"))
+    assert chromium == weasy
+
+
+def test_batch_with_chromium_merges_parts_and_lists_pages_right(tmp_path: Path) -> None:
+    bills = list(sample_bills(12, seed=21))
+    heavy = json.loads(bills[4].model_dump_json())
+    heavy["notices"] = (
+        heavy["notices"] * 1
+        + [{"supplier": heavy["suppliers"][0]["id"], "kind": "info", "text": "Ә" * 150 + " x"}] * 40
+    )
+    lines = [b.model_dump_json() for b in bills]
+    lines[4] = json.dumps(heavy, ensure_ascii=False)
+    source = tmp_path / "bills.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    summary = render_batch(source, out, merge=5, engine="chromium", workers=2)
+    assert summary.complete
+    assert summary.rendered == 11
+    rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
+    assert [r["number"] for r in rejected] == [5]
+    assert "lays out on" in json.dumps(rejected[0], ensure_ascii=False)
+    entries = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    checked = 0
+    for entry in entries:
+        texts = page_texts((out / entry["file"]).read_bytes())
+        assert len(texts) == len(entry["bills"])
+        for listed in entry["bills"]:
+            assert listed["account"] in texts[listed["page"] - 1]
+            checked += 1
+    assert checked == 11
+
+
+def test_batch_with_chromium_per_bill_equals_its_own_rerun(tmp_path: Path) -> None:
+    source = tmp_path / "bills.jsonl"
+    source.write_text(
+        "".join(b.model_dump_json() + "\n" for b in sample_bills(6, seed=3)), encoding="utf-8"
+    )
+    runs = []
+    for name in ("one", "two"):
+        summary = render_batch(source, tmp_path / name, engine="chromium", workers=1)
+        assert summary.rendered == 6
+        runs.append({p.name: p.read_bytes() for p in (tmp_path / name / "bills").glob("*.pdf")})
+    assert len(runs[0]) == 6
+    assert runs[0] == runs[1]
+    for pdf in runs[0].values():
+        assert pdf.startswith(b"%PDF-")
+
+
+def test_every_bill_is_an_error_or_a_pdf(engine: ChromiumEngine) -> None:
+    outcomes = engine.write_each([])
+    assert outcomes == []
+    pdf, errors = engine.write_merged([])
+    assert pdf is None
+    assert errors == []
+    assert issubclass(TextOverflowError, BillError)
+
+
+def test_pdffonts_lists_only_the_embedded_bill_font(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    pdf, _ = engine.write_merged([(html, label) for _, html, label in bills])
+    assert pdf is not None
+    path = tmp_path / "part.pdf"
+    path.write_bytes(pdf)
+    rows = run_tool("pdffonts", path).splitlines()[2:]
+    assert sorted(row.split()[0].split("+")[-1] for row in rows) == [
+        "NotoSans-Bold",
+        "NotoSans-Regular",
+    ]
+    assert all(row.split()[-5] == "yes" for row in rows)
+    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
