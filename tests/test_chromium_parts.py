@@ -117,7 +117,7 @@ def test_text_running_past_its_column_is_refused(
     engine: ChromiumEngine, bills: list[tuple[str, str, str]]
 ) -> None:
     squeezed = '<p style="width: 20mm; white-space: nowrap">Ақтөбе-Қызылорда-Өскемен-Шымкент</p>'
-    account, html, label = bills[1]
+    _, html, label = bills[1]
     part = [
         (html.replace('<div class="sheet-spacer">', squeezed + '<div class="sheet-spacer">'), label)
     ]
