@@ -1,19 +1,24 @@
-"""Print-run benchmark: the same generated bills rendered four ways, side by side.
+"""Print-run benchmark: the same generated bills rendered several ways, side by side.
 
-    .venv/bin/python bench/bench.py --count 200            # a, b, c (per-bill) and c (merged)
-    .venv/bin/python bench/bench.py --count 200 --rss 1000,10000   # also RSS flatness
+    .venv/bin/python bench/bench.py --count 300                   # every scenario below
+    .venv/bin/python bench/bench.py --count 300 --rss 1000,10000  # also RSS flatness
     .venv/bin/python bench/bench.py --single 20          # one bill: median of 20 renders
 
-(a) a plain loop, one ``weasyprint.HTML(...).write_pdf()`` per bill, default options;
-(b) headless system Chromium through Playwright, one reused page (our chromium engine);
-(c) ``alseco-bill batch`` with its default engine (WeasyPrint), all cores, one PDF per
-    bill, and (c-merged) with ``--merge 500``; (c-chromium) the batch with the Chromium engine.
+The peers, each at its best, written as a person would without this tool:
+(a)  a plain loop, one ``weasyprint.HTML(...).write_pdf()`` per bill, default options;
+(b)  a Playwright loop: the system Chromium (started with --allow-file-access-from-files,
+     so fonts and logos load from their files), one page, ``goto`` a file per bill, ``pdf``;
+(b*) the same person with all bills in ONE document and one ``pdf()``.
+Ours, ``alseco-bill batch`` on all cores: (c) WeasyPrint, one PDF per bill; (c-merged)
+``--merge 500``; (c-chromium) the Chromium engine, one PDF per bill; (c-chromium-merged)
+the Chromium engine with ``--merge 500``. Every scenario fills the same templates.
 
 Each scenario runs in a fresh child process; a sampler thread there follows every
-process of its tree (workers, browser) with psutil, for CPU seconds and peak RSS.
-Prints bills/s, CPU seconds per bill, peak RSS (largest single process), bytes per
-bill, and the ratios c/a and c/b. Timings are medians only where stated: one run of
-each scenario, on a noisy machine; compare ratios from the same run.
+process of its tree (workers, Playwright's driver, the browsers) with psutil, for CPU
+seconds, peak RSS (largest single process) and the browser's peak RSS (all its
+processes together). Prints ms and CPU ms per bill, bytes per bill and the ratios of
+each of ours to each peer. One run of each scenario on a noisy machine: compare ratios
+from the same run.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-SCENARIOS = ("a", "b", "c", "c-merged", "c-chromium")
+SCENARIOS = ("a", "b", "b*", "c", "c-merged", "c-chromium", "c-chromium-merged")
+PEERS = ("a", "b", "b*")
 
 
 def main() -> None:
@@ -39,6 +46,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200, help="bills per scenario")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--rss", default="", help="bill counts for the RSS flatness check")
+    parser.add_argument("--rss-scenario", default="c-chromium-merged")
     parser.add_argument("--single", type=int, help="time one example bill this many times")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--bills", help=argparse.SUPPRESS)
@@ -57,8 +65,8 @@ def main() -> None:
             show(name, results[name])
         ratios(results)
         for count in filter(None, args.rss.split(",")):
-            result = run_child("c-merged", make_bills(Path(tmp), int(count)))
-            show(f"c-merged ×{count}", result)
+            result = run_child(args.rss_scenario, make_bills(Path(tmp), int(count)))
+            show(f"{args.rss_scenario} ×{count}", result)
 
 
 def single(times: int) -> None:
@@ -120,6 +128,7 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
         "wall": wall,
         "cpu": sampler.cpu(),
         "peak_rss_mb": sampler.peak_rss() / 2**20,
+        "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
     }
 
@@ -132,6 +141,7 @@ class Sampler(threading.Thread):
         self.me = psutil.Process()
         self.cpu_by_pid: dict[int, float] = {}
         self.rss_by_pid: dict[int, int] = {}
+        self.browser_rss = 0  # the most all browser processes held at one time
         self.running = True
 
     def run(self) -> None:
@@ -140,14 +150,18 @@ class Sampler(threading.Thread):
             time.sleep(0.1)
 
     def sample(self) -> None:
+        browser = 0
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
                 times = process.cpu_times()
                 rss = process.memory_info().rss
+                if process.name().startswith(("chromium", "chrome", "headless")):
+                    browser += rss
             except psutil.Error:
                 continue
             self.cpu_by_pid[process.pid] = times.user + times.system
             self.rss_by_pid[process.pid] = max(rss, self.rss_by_pid.get(process.pid, 0))
+        self.browser_rss = max(self.browser_rss, browser)
 
     def stop(self) -> None:
         self.sample()
@@ -176,16 +190,65 @@ def plain_weasyprint(bills: Path) -> tuple[int, int]:
     return count, size
 
 
-def chromium_page(bills: Path) -> tuple[int, int]:
-    """(b): the system Chromium printing each bill with one reused page."""
+@contextmanager
+def users_chromium() -> Iterator[Any]:
+    """The system Chromium as a person would start it to print local HTML files."""
+    from playwright.sync_api import sync_playwright
+
+    from alseco_bill.engines.browser import CHROMIUM_FLAGS, chromium_path
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(),
+            args=[*CHROMIUM_FLAGS, "--allow-file-access-from-files"],
+        )
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def filled(bills: Path) -> Iterator[str]:
     from alseco_bill import Renderer
 
+    renderer = Renderer()  # only to fill the same templates
+    for line in bills.open(encoding="utf-8"):
+        yield renderer.html(renderer.parse(line))
+
+
+def playwright_loop(bills: Path) -> tuple[int, int]:
+    """(b): one page, each bill written to a file, ``goto`` it, ``pdf``."""
     count = size = 0
-    with Renderer(engine="chromium") as renderer:
-        for line in bills.open(encoding="utf-8"):
-            size += len(renderer.pdf(renderer.parse(line)))
+    with users_chromium() as page, tempfile.TemporaryDirectory() as tmp:
+        bill = Path(tmp) / "bill.html"
+        for html in filled(bills):
+            bill.write_text(html, encoding="utf-8")
+            page.goto(bill.as_uri())
+            size += len(page.pdf(prefer_css_page_size=True, print_background=True))
             count += 1
     return count, size
+
+
+def playwright_one_document(bills: Path) -> tuple[int, int]:
+    """(b*): every bill's body in one document, a page break after each, one ``pdf``."""
+    head = ""
+    bodies = []
+    for html in filled(bills):
+        head = head or html[: html.index("<body")]
+        bodies.append(html[html.index(">", html.index("<body")) + 1 : html.rindex("</body>")])
+    page_break = '<div style="break-after: page"></div>'
+    document = f"{head}<body>{page_break.join(bodies)}</body></html>"
+    with users_chromium() as page, tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bills.html"
+        path.write_text(document, encoding="utf-8")
+        page.goto(path.as_uri())
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    import pypdfium2 as pdfium
+
+    pages = len(pdfium.PdfDocument(pdf))
+    if pages != len(bodies):
+        raise SystemExit(f"b*: {pages} pages for {len(bodies)} bills")
+    return len(bodies), len(pdf)
 
 
 def batch(merge: int | None, engine: str = "weasyprint") -> Any:
@@ -204,29 +267,34 @@ def batch(merge: int | None, engine: str = "weasyprint") -> Any:
 
 SCENARIO_FUNCTIONS = {
     "a": plain_weasyprint,
-    "b": chromium_page,
+    "b": playwright_loop,
+    "b*": playwright_one_document,
     "c": batch(None),
     "c-merged": batch(500),
     "c-chromium": batch(None, "chromium"),
+    "c-chromium-merged": batch(500, "chromium"),
 }
 
 
 def show(name: str, r: dict[str, Any]) -> None:
+    bills = r["bills"]
+    browser = f"; browsers {r['browser_rss_mb']:.0f} MB" if r["browser_rss_mb"] else ""
     print(
-        f"{name:>14}: {r['bills']} bills in {r['wall']:.1f} s"
-        f" = {r['bills'] / r['wall']:.2f} bills/s;"
-        f" CPU {r['cpu'] / r['bills'] * 1000:.0f} ms/bill; peak RSS {r['peak_rss_mb']:.0f} MB;"
-        f" {r['bytes_per_bill'] / 1000:.1f} KB/bill",
+        f"{name:>18}: {bills} bills in {r['wall']:.1f} s = {r['wall'] / bills * 1000:.1f} ms/bill;"
+        f" CPU {r['cpu'] / bills * 1000:.0f} ms/bill; peak RSS {r['peak_rss_mb']:.0f} MB"
+        f"{browser}; {r['bytes_per_bill'] / 1000:.1f} KB/bill",
         flush=True,
     )
 
 
 def ratios(results: dict[str, dict[str, Any]]) -> None:
+    """How many times faster each of ours is than each peer (wall clock, same run)."""
     rate = {name: r["bills"] / r["wall"] for name, r in results.items()}
-    for c in ("c", "c-merged", "c-chromium"):
-        for base in ("a", "b"):
-            if c in rate and base in rate:
-                print(f"{c}/{base} = {rate[c] / rate[base]:.2f}×")
+    for ours in (name for name in rate if name.startswith("c")):
+        line = "   ".join(
+            f"/{peer} = {rate[ours] / rate[peer]:.2f}×" for peer in PEERS if peer in rate
+        )
+        print(f"{ours:>18} {line}")
 
 
 if __name__ == "__main__":

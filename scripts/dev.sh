@@ -46,6 +46,7 @@ run_tests() {
   .venv/bin/mypy
   # The visual check first, so that pytest's summary is the run's closing line.
   .venv/bin/alseco-bill snapshot check
+  .venv/bin/alseco-bill snapshot check --engine chromium
   .venv/bin/pytest "$@"
 }
 

@@ -313,3 +313,20 @@ def test_the_command_parses_options_and_calls_serve(
 def test_the_command_refuses_a_missing_data_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["preview", "--data", str(tmp_path / "missing.json")])
     assert result.exit_code == 2
+
+
+def test_the_preview_shows_the_chromium_engines_pages(bill_file: Path, tmp_path: Path) -> None:
+    app = create_app(
+        Theme.create(), data=[bill_file], project=tmp_path, watch=False, engine="chromium"
+    )
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        body = rendered(client)
+        assert body["failure"] is None
+        assert body["pages"] == 1
+        png = client.get("/pages/1.png", params={"bill": CITY_RU})
+        assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
+        workspace: Workspace = app.state.workspace
+        assert workspace.engine == "chromium"
+        # A refresh renders again in the same thread, where the browser lives.
+        workspace.refresh()
+        assert rendered(client)["failure"] is None

@@ -302,3 +302,22 @@ def test_a_changed_page_size_is_a_difference() -> None:
     diff = compare_images(small, large)
     assert diff.total == 100 * 120
     assert diff.differing == 100 * 20
+
+
+def test_chromium_has_its_own_baselines_and_catches_a_moved_column(tmp_path: Path) -> None:
+    passing = check_snapshots(GALLERY, tmp_path / "ok", engine="chromium")
+    assert passing.passed, [(c.name, c.problem, c.differing) for c in passing.failures]
+    assert len(passing.cases) == len(list((GALLERY / "baselines-chromium").glob("*.png")))
+    gallery = tmp_path / "gallery"
+    (gallery / "baselines-chromium").mkdir(parents=True)
+    shutil.copy(GALLERY / "snapshot.toml", gallery)
+    shutil.copy(GALLERY / "city-kk.json", gallery)
+    shutil.copy(GALLERY / "baselines-chromium" / "city-kk-1.png", gallery / "baselines-chromium")
+    theme = css_override(tmp_path, ".services td.name { width: calc(24% + 1mm); }")
+    moved = check_snapshots(gallery, tmp_path / "report", theme=theme, engine="chromium")
+    assert [case.name for case in moved.failures] == ["city-kk"]
+    assert moved.failures[0].differing > 10 * moved.failures[0].budget
+    # WeasyPrint's baselines are not Chromium's: that gallery has none for it.
+    result = runner.invoke(app, ["snapshot", "check", "--gallery", str(gallery)])
+    assert result.exit_code == 4
+    assert "no baseline in" in result.output

@@ -230,10 +230,11 @@ def snapshot_check(
     ] = REPORT,
     templates: TemplatesOption = None,
     static: StaticOption = None,
+    engine: EngineOption = EngineName.WEASYPRINT,
 ) -> None:
-    """Render the gallery and compare every page with its baseline."""
+    """Render the gallery and compare every page with its baseline (each engine has its own)."""
     theme = _theme(templates, static)
-    result = _run(lambda: check_snapshots(gallery, report, theme=theme))
+    result = _run(lambda: check_snapshots(gallery, report, theme=theme, engine=engine.value))
     for case in result.cases:
         if case.passed:
             typer.echo(f"ok       {case.name}")
@@ -260,10 +261,11 @@ def snapshot_update(
     gallery: GalleryOption = GALLERY,
     templates: TemplatesOption = None,
     static: StaticOption = None,
+    engine: EngineOption = EngineName.WEASYPRINT,
 ) -> None:
     """Accept the current rendering as the baselines; only changed pages are rewritten."""
     theme = _theme(templates, static)
-    result = _run(lambda: update_snapshots(gallery, theme=theme))
+    result = _run(lambda: update_snapshots(gallery, theme=theme, engine=engine.value))
     for change in result.written:
         typer.echo(f"{change.status} {change.path}")
     typer.echo(
@@ -326,6 +328,7 @@ def preview(
     open_browser: Annotated[
         bool, typer.Option("--open/--no-open", help="Open the preview in a web browser.")
     ] = False,
+    engine: EngineOption = EngineName.WEASYPRINT,
 ) -> None:
     """Serve a live preview of the bills that re-renders whenever a file is saved."""
     # Imported here: the web server is not needed by the other commands.
@@ -333,6 +336,13 @@ def preview(
 
     theme = _theme(templates, static)
     try:
-        serve(theme, data=data or [], host=host, port=port, open_browser=open_browser)
+        serve(
+            theme,
+            data=data or [],
+            host=host,
+            port=port,
+            open_browser=open_browser,
+            engine=engine.value,
+        )
     except OSError as exc:
         _fail(Exit.USAGE, f"cannot listen on {host}:{port}: {exc.strerror or exc}")

@@ -23,6 +23,7 @@ from typing import Any
 from PIL import Image
 
 from .diffreport import REPORT_FILE, ReportEntry, write_report
+from .engines import DEFAULT_ENGINE
 from .errors import BillError, GalleryError
 from .imagediff import DEFAULT_THRESHOLD, compare_images
 from .raster import rasterize, write_png
@@ -32,6 +33,14 @@ from .theme import Theme
 GALLERY = Path("gallery")
 REPORT = Path("snapshot-report")
 BASELINES = "baselines"
+
+
+def baseline_folder(gallery: Path, engine: str = DEFAULT_ENGINE) -> Path:
+    """Each engine has its own baselines: ``baselines/`` (WeasyPrint, the default)
+    and ``baselines-<engine>/``, since the engines place glyphs a pixel apart."""
+    return gallery / (BASELINES if engine == DEFAULT_ENGINE else f"{BASELINES}-{engine}")
+
+
 SETTINGS_FILE = "snapshot.toml"
 _REPORT_SUFFIXES = ("-actual.png", "-expected.png", "-diff.png")
 
@@ -157,7 +166,11 @@ def gallery_cases(gallery: Path = GALLERY) -> list[Path]:
 
 
 def check_snapshots(
-    gallery: Path = GALLERY, report: Path = REPORT, *, theme: Theme | None = None
+    gallery: Path = GALLERY,
+    report: Path = REPORT,
+    *,
+    theme: Theme | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> SnapshotCheck:
     """Render every gallery case and compare its pages with the baselines.
 
@@ -171,13 +184,14 @@ def check_snapshots(
     _clear_report(report)
     entries: list[ReportEntry] = []
     results = []
-    with Renderer(theme) as renderer:
+    folder = baseline_folder(gallery, engine)
+    with Renderer(theme, engine=engine) as renderer:
         for source in sources:
-            result, entry = _check_case(renderer, source, gallery, settings, report)
+            result, entry = _check_case(renderer, source, folder, settings, report)
             results.append(result)
             if entry is not None:
                 entries.append(entry)
-    stale = tuple(_stale_baselines(gallery, sources))
+    stale = tuple(_stale_baselines(folder, sources))
     entries += [
         ReportEntry(path.name, "a baseline without a gallery case: run alseco-bill snapshot update")
         for path in stale
@@ -188,7 +202,7 @@ def check_snapshots(
             f"{len(entries)} problem(s) in {gallery}: each changed page as rendered now, its "
             f"baseline and their difference (red: differing pixels; yellow: anti-aliasing, "
             f"ignored), at {settings.dpi} dpi. If the change is intended, run "
-            f"alseco-bill snapshot update and commit {gallery / BASELINES}."
+            f"alseco-bill snapshot update and commit {folder}."
         )
         index = write_report(report, "alseco-bill visual check", intro, entries)
     elif report.is_dir() and not any(report.iterdir()):
@@ -196,16 +210,18 @@ def check_snapshots(
     return SnapshotCheck(tuple(results), stale, index, time.perf_counter() - started)
 
 
-def update_snapshots(gallery: Path = GALLERY, *, theme: Theme | None = None) -> SnapshotUpdate:
+def update_snapshots(
+    gallery: Path = GALLERY, *, theme: Theme | None = None, engine: str = DEFAULT_ENGINE
+) -> SnapshotUpdate:
     """Accept the current rendering as the baseline, rewriting only the pages whose
     pixels changed (and removing baselines of pages or cases that are gone). A case
     that does not render keeps its old baselines and is reported."""
     settings = SnapshotSettings.load(gallery)
     sources = gallery_cases(gallery)
-    folder = gallery / BASELINES
+    folder = baseline_folder(gallery, engine)
     changes: list[BaselineChange] = []
     errors: list[tuple[str, str]] = []
-    with Renderer(theme) as renderer:
+    with Renderer(theme, engine=engine) as renderer:
         for source in sources:
             try:
                 pages = _render(renderer, source, settings.dpi)
@@ -217,24 +233,24 @@ def update_snapshots(gallery: Path = GALLERY, *, theme: Theme | None = None) -> 
             for path in _baselines(folder, source.stem)[len(pages) :]:
                 path.unlink()
                 changes.append(BaselineChange(path, "removed"))
-    for path in _stale_baselines(gallery, sources):
+    for path in _stale_baselines(folder, sources):
         path.unlink()
         changes.append(BaselineChange(path, "removed"))
     return SnapshotUpdate(tuple(changes), tuple(errors))
 
 
 def _check_case(
-    renderer: Renderer, source: Path, gallery: Path, settings: SnapshotSettings, report: Path
+    renderer: Renderer, source: Path, folder: Path, settings: SnapshotSettings, report: Path
 ) -> tuple[CaseCheck, ReportEntry | None]:
     name, budget = source.stem, settings.budget_for(source.stem)
-    expected = [_open(path) for path in _baselines(gallery / BASELINES, name)]
+    expected = [_open(path) for path in _baselines(folder, name)]
     try:
         actual = _render(renderer, source, settings.dpi)
     except BillError as exc:
         shown = _save_pages(report, name, "expected", expected)
         return CaseCheck(name, budget, problem=str(exc)), ReportEntry(name, str(exc), shown)
     if not expected:
-        missing = f"no baseline in {gallery / BASELINES}: run alseco-bill snapshot update"
+        missing = f"no baseline in {folder}: run alseco-bill snapshot update"
         shown = _save_pages(report, name, "actual", actual)
         return CaseCheck(name, budget, problem=missing), ReportEntry(name, missing, shown)
     problem = None
@@ -300,8 +316,7 @@ def _baselines(folder: Path, case: str) -> list[Path]:
     return paths
 
 
-def _stale_baselines(gallery: Path, sources: Sequence[Path]) -> list[Path]:
-    folder = gallery / BASELINES
+def _stale_baselines(folder: Path, sources: Sequence[Path]) -> list[Path]:
     if not folder.is_dir():
         return []
     cases = {source.stem for source in sources}

@@ -27,6 +27,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from ..engines import DEFAULT_ENGINE
 from ..theme import Theme
 from .hub import Hub
 from .outcome import Outcome
@@ -49,9 +50,11 @@ def create_app(
     project: Path | None = None,
     allowed_hosts: Sequence[str] = LOCAL_HOSTS,
     watch: bool = True,
+    engine: str = DEFAULT_ENGINE,
 ) -> Starlette:
-    """The preview app; ``watch`` re-renders when files change (off for unit tests)."""
-    workspace = Workspace(theme or Theme.create(), data, project)
+    """The preview app; ``watch`` re-renders when files change (off for unit tests);
+    ``engine`` is the print engine whose pages it shows."""
+    workspace = Workspace(theme or Theme.create(), data, project, engine=engine)
     hub = Hub()
     page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
+from ..engines import DEFAULT_ENGINE
 from ..theme import Theme
 from .app import LOCAL_HOSTS, create_app
 
@@ -35,9 +36,12 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     open_browser: bool = False,
+    engine: str = DEFAULT_ENGINE,
 ) -> None:
     """Serve the live preview until interrupted (Ctrl+C)."""
-    app = create_app(theme, data=data, project=project, allowed_hosts=allowed_hosts(host))
+    app = create_app(
+        theme, data=data, project=project, allowed_hosts=allowed_hosts(host), engine=engine
+    )
     with bound_socket(host, port) as sock:
         url = address(sock)
         print(f"alseco-bill preview on {url} (Ctrl+C stops it)", flush=True)

@@ -3,15 +3,19 @@
 The Jinja environment caches compiled templates and only re-checks the file it
 loaded, so a template newly added to an override folder would go unseen; hence
 every change builds a fresh ``Renderer`` and forgets every rendered bill. Bills
-render lazily, one at a time (WeasyPrint and PDFium are not shared across threads).
+render lazily, one at a time, always in the same thread: WeasyPrint and PDFium are
+not shared across threads, and the Chromium engine must stay in the thread that
+started its browser.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..engines import DEFAULT_ENGINE
 from ..render import Renderer
 from ..theme import Theme
 from .catalog import BILL_FOLDERS, Entry, bill_files, catalog
@@ -27,14 +31,17 @@ class Workspace:
         data: Sequence[Path] = (),
         project: Path | None = None,
         dpi: int = 100,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
         self.theme = theme
         self.data = tuple(path.resolve() for path in data)
         self.project = (project or Path.cwd()).resolve()
         self.dpi = dpi
         self.version = 0
+        self.engine = engine
         self._lock = threading.Lock()
-        self._renderer = Renderer(theme)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="alseco-bill-render")
+        self._renderer = Renderer(theme, engine=engine)
         self._browser_env = browser_environment(theme)
         self._entries = catalog(self.project, self.data)
         self._outcomes: dict[str, Outcome] = {}
@@ -42,8 +49,8 @@ class Workspace:
     def refresh(self) -> int:
         """Forget everything rendered and start again from the files; the new version."""
         with self._lock:
-            self._renderer.close()
-            self._renderer = Renderer(self.theme)
+            self._thread.submit(self._renderer.close).result()
+            self._renderer = Renderer(self.theme, engine=self.engine)
             self._browser_env = browser_environment(self.theme)
             self._entries = catalog(self.project, self.data)
             self._outcomes.clear()
@@ -65,9 +72,9 @@ class Workspace:
             if entry is None:
                 return None
             if entry_id not in self._outcomes:
-                self._outcomes[entry_id] = render_entry(
-                    entry, self._renderer, self._browser_env, self.dpi
-                )
+                self._outcomes[entry_id] = self._thread.submit(
+                    render_entry, entry, self._renderer, self._browser_env, self.dpi
+                ).result()
             return self.version, self._outcomes[entry_id]
 
     def watched_folders(self) -> list[Path]:
@@ -87,4 +94,5 @@ class Workspace:
 
     def close(self) -> None:
         with self._lock:
-            self._renderer.close()
+            self._thread.submit(self._renderer.close).result()
+            self._thread.shutdown()
