@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from conftest import ROOT, run_tool
+from PIL import ImageChops
 
 from alseco_bill import (
     LayoutOverflowError,
@@ -220,3 +222,41 @@ def test_pdffonts_lists_only_the_embedded_bill_font(
     ]
     assert all(row.split()[-5] == "yes" for row in rows)
     assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+
+
+def test_merged_files_draw_each_logo_once_and_look_the_same(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]]
+) -> None:
+    import io
+
+    import pikepdf
+
+    from alseco_bill.engines.pages import DocumentInfo, normalise
+
+    laid = engine._lay_out([(html, label) for _, html, label in bills])
+    assert laid.pdf is not None
+    plain = normalise(laid.pdf, DocumentInfo())
+    shared = normalise(laid.pdf, DocumentInfo(), share=True)
+    assert len(shared) < 0.85 * len(plain)
+    with pikepdf.open(io.BytesIO(shared)) as document:
+        forms = {
+            xobject.objgen
+            for page in document.pages
+            for xobject in page.Resources.get("/XObject", {}).values()
+        }
+    logos = {name for _, html, _ in bills for name in re.findall(r'logos/([^"]+)"', html)}
+    assert 1 <= len(forms) <= 2 * len(logos)
+    before, after = pdfium.PdfDocument(plain), pdfium.PdfDocument(shared)
+    try:
+        for page_before, page_after in zip(before, after, strict=True):
+            a = page_before.render(scale=100 / 72).to_pil().convert("L")
+            b = page_after.render(scale=100 / 72).to_pil().convert("L")
+            moved = (
+                ImageChops.difference(a, b).point(lambda v: 255 if v > 64 else 0).histogram()[255]
+            )
+            # Positions keep three decimals of 1/300 inch: a few anti-aliased edge
+            # pixels may change, a missing or moved logo changes thousands.
+            assert moved < 200, moved
+    finally:
+        before.close()
+        after.close()

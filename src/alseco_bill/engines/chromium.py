@@ -117,7 +117,7 @@ class ChromiumEngine:
         if laid.pdf is None:
             return None, laid.errors
         title = f"ALSECO print file: {len(laid.printed)} bills"
-        return normalise(laid.pdf, DocumentInfo(title=title)), laid.errors
+        return normalise(laid.pdf, DocumentInfo(title=title), share=True), laid.errors
 
     def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
         """One PDF per bill, each with its own title and dates, cut from one document."""

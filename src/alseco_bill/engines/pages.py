@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .drawings import compact
 from .part import BillPage
 
 
@@ -54,8 +55,9 @@ class DocumentInfo:
         )
 
 
-def normalise(pdf: bytes, info: DocumentInfo) -> bytes:
-    """``pdf`` with ``info`` as its metadata and nothing that changes from run to run.
+def normalise(pdf: bytes, info: DocumentInfo, *, share: bool = False) -> bytes:
+    """``pdf`` with ``info`` as its metadata and nothing that changes from run to run;
+    with ``share``, drawings repeated on many pages are written once (``drawings``).
 
     Chromium stamps the time of printing and a random document ID (in the info
     dictionary and the XMP packet); the same bills must give the same bytes.
@@ -63,6 +65,8 @@ def normalise(pdf: bytes, info: DocumentInfo) -> bytes:
     import pikepdf
 
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        if share:
+            compact(document)
         return _save(document, info)
 
 
