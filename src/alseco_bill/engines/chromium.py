@@ -61,6 +61,9 @@ ORIGIN = "http://alseco-bill.invalid"
 # any request is made, and scripts never run (WeasyPrint does not run them either).
 CONTENT_SECURITY_POLICY = f"default-src {ORIGIN}; style-src {ORIGIN} 'unsafe-inline'"
 # The first quoted URL in Chromium's console message about a blocked load.
+# A page's renderer keeps memory from every document it laid out; a fresh page now
+# and then keeps a run of a million bills as small as a run of a thousand.
+FRESH_PAGE_AFTER = 5
 _QUOTED_URL = re.compile(r"'([^']+)'")
 _LOCAL_RESOURCE = "Not allowed to load local resource:"
 MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
@@ -92,6 +95,7 @@ class ChromiumEngine:
         # WeasyPrint resolves relative URLs against the last static folder; so does
         # the page, whose URL is a made-up file in that folder.
         self.base_path = theme.static_dirs[-1].resolve().as_uri().removeprefix("file://") + "/"
+        self._browser: Browser | None = None
         self._page: Page | None = None
         self._context: BrowserContext | None = None
         self._count = 0
@@ -132,13 +136,18 @@ class ChromiumEngine:
         return results
 
     def close(self) -> None:
-        if self._context is None:
-            return
-        context, self._context, self._page = self._context, None, None
         try:
-            context.close()
+            self._close_page()
         finally:
-            _release_browser()
+            if self._browser is not None:
+                self._browser = None
+                _release_browser()
+
+    def _close_page(self) -> None:
+        """Close the page and its context; the browser stays for the next page."""
+        context, self._context, self._page = self._context, None, None
+        if context is not None:
+            context.close()
 
     def _lay_out(self, bills: Sequence[tuple[str, str]]) -> _Laid:
         """Every bill that fits, printed in order: one document per group of bills
@@ -201,6 +210,8 @@ class ChromiumEngine:
 
     def _load(self, document: str, label: str, measure: bool) -> list[dict[str, Any] | None]:
         """Load ``document`` into the page and measure its bills' boxes."""
+        if self._count and self._count % FRESH_PAGE_AFTER == 0:
+            self._close_page()
         page = self._open_page()
         self._count += 1
         self._document_url = f"{ORIGIN}{self.base_path}alseco-bill-{self._count}.html"
@@ -243,12 +254,9 @@ class ChromiumEngine:
     def _open_page(self) -> Page:
         if self._page is not None:
             return self._page
-        browser = _acquire_browser(self.executable)
-        try:
-            context = browser.new_context(java_script_enabled=False)
-        except BaseException:
-            _release_browser()
-            raise
+        if self._browser is None:
+            self._browser = _acquire_browser(self.executable)
+        context = self._browser.new_context(java_script_enabled=False)
         self._context = context
         page = context.new_page()
         page.emulate_media(media="print")
