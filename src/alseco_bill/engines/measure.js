@@ -64,12 +64,16 @@
     for (let text = walker.nextNode(); text; text = walker.nextNode()) {
       if (!text.data.trim()) continue;
       const column = blockOf(text.parentElement).getBoundingClientRect();
-      const left = Math.max(column.left, sheet.left) - SLACK;
-      const right = Math.min(column.right, sheet.right) + SLACK;
       range.selectNodeContents(text);
       for (const rect of range.getClientRects()) {
-        if (rect.width > 0 && (rect.right > right || rect.left < left)) {
-          return { kind: "width", text: text.data.trim().slice(0, 80) };
+        if (rect.width === 0) continue;
+        const past = [
+          ["the sheet", rect.right - sheet.right, sheet.left - rect.left],
+          ["its column", rect.right - column.right, column.left - rect.left],
+        ].find(([, right, left]) => Math.max(right, left) > SLACK);
+        if (past) {
+          const mm = (Math.max(past[1], past[2]) * 25.4) / 96;
+          return { kind: "width", text: text.data.trim(), edge: past[0], mm };
         }
       }
     }
