@@ -67,18 +67,27 @@ def barcode_digits(bill: Bill) -> str:
     return f"{bill.account}{bill.period.year:04d}{bill.period.month:02d}"
 
 
-def payment_qr(bill: Bill) -> Markup:
-    """The payment QR code as inline SVG, for templates: ``{{ payment_qr(bill) }}``."""
+def payment_qr(bill: Bill, title: str = "") -> Markup:
+    """The payment QR code as inline SVG, for templates: ``{{ payment_qr(bill, t(...)) }}``;
+    ``title`` is its text alternative (a tagged PDF's /Alt)."""
     # Error correction M (15 % of the symbol may be lost) is the floor; segno raises
     # it when the payload fits the same version anyway.
     code = segno.make_qr(payload(bill), error="M")
     svg = code.svg_inline(border=QR_BORDER, omitsize=True, svgclass="qr", lineclass=None)
     # The size is the template's (CSS), the drawing scales: mm given here only as a
     # default for a template that sets none.
-    return Markup(svg.replace("<svg ", f'<svg width="{QR_SIZE_MM}mm" height="{QR_SIZE_MM}mm" ', 1))
+    svg = svg.replace("<svg ", f'<svg width="{QR_SIZE_MM}mm" height="{QR_SIZE_MM}mm" ', 1)
+    return _titled(svg, title)
 
 
-def stub_barcode(bill: Bill) -> Markup:
+def _titled(svg: str, title: str) -> Markup:
+    if not title:
+        return Markup(svg)
+    start = svg.index(">") + 1
+    return Markup(svg[:start]) + Markup("<title>%s</title>") % title + Markup(svg[start:])
+
+
+def stub_barcode(bill: Bill, title: str = "") -> Markup:
     """The stub's Code 128 barcode as inline SVG (bars only: account and period are
     printed beside it in the bill's font)."""
     buffer = io.BytesIO()
@@ -100,16 +109,18 @@ def stub_barcode(bill: Bill) -> Markup:
     # Inline SVG takes the element only, without the XML declaration and doctype.
     svg = re.sub(r"<!--.*?-->", "", svg[svg.index("<svg") :])
     svg = re.sub(r'="(-?[0-9.]+)mm"', r'="\1"', svg)
+    # Presentation attributes, not style: WeasyPrint reads an inline SVG's style
+    # attributes as HTML CSS, where fill is unknown (and warned about for every bill).
+    svg = re.sub(r'style="fill:(\w+);?"', r'fill="\1"', svg)
     # An id would become a named destination in the PDF, the same in every bill.
     svg = svg.replace(' id="barcode_group"', "")
     size = re.search(r'<svg [^>]*width="([0-9.]+)" height="([0-9.]+)"', svg)
     assert size is not None, "python-barcode wrote no SVG size"
     width, height = float(size[1]), float(size[2])
-    return Markup(
-        svg.replace(
-            size[0],
-            f'<svg class="barcode" viewBox="0 0 {width:g} {height:g}" '
-            f'width="{width * BAR_MODULE_MM:g}mm" height="{BAR_HEIGHT_MM:g}mm"',
-            1,
-        )
+    svg = svg.replace(
+        size[0],
+        f'<svg class="barcode" viewBox="0 0 {width:g} {height:g}" '
+        f'width="{width * BAR_MODULE_MM:g}mm" height="{BAR_HEIGHT_MM:g}mm"',
+        1,
     )
+    return _titled(svg, title)

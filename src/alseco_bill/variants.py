@@ -14,8 +14,11 @@ and the file identifier is a digest of the content.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from .errors import UsageError
@@ -23,6 +26,7 @@ from .model import Bill
 
 # Bills are printed in Almaty; the HTML's metadata dates are midnight there too.
 ALMATY = timezone(timedelta(hours=5))
+OUTPUT_INTENT = "alseco-srgb"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ def write_variant(document: Any, bill: Bill, variant: PdfVariant) -> bytes:
     if variant.archive:
         printed = datetime.combine(bill.print_date, datetime.min.time(), ALMATY)
         options["pdf_variant"] = "pdf/a-3b"
+        # WeasyPrint's own "srgb" intent leaves its ICC file open for every PDF; the
+        # same profile, read once, under another name, is the output intent instead.
+        document.color_profiles[OUTPUT_INTENT] = _srgb_profile()
+        options["output_intent"] = OUTPUT_INTENT
         options["attachments"] = [
             Attachment(
                 string=bill_json(bill),
@@ -88,6 +96,19 @@ def write_variant(document: Any, bill: Bill, variant: PdfVariant) -> bytes:
         ]
     pdf: bytes = document.write_pdf(finisher=_one_entry_per_file, **options)
     return pdf
+
+
+@cache
+def _srgb_bytes() -> bytes:
+    return (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+def _srgb_profile() -> Any:
+    from weasyprint.css import ColorProfile
+
+    return ColorProfile(
+        io.BytesIO(_srgb_bytes()), "sRGB2014.icc", "relative-colorimetric", ["r", "g", "b"]
+    )
 
 
 def _one_entry_per_file(document: Any, pdf: Any) -> None:
