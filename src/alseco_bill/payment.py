@@ -11,19 +11,17 @@ decimals and a point (negative: an advance, nothing to pay), ``due`` the payment
 deadline. A reader must ignore keys it does not know, so fields can be added without
 a new version; a changed meaning takes ``ALSECO2``.
 
-The region stub's linear barcode (Code 128) is the 16 digits of account and period,
-``9786142006202502``, for cashiers' scanners. Both are drawn as SVG, inline in the
-bill's HTML, so they stay vector in the PDF.
+The region stub's linear barcode (Code 128, encoded by python-barcode) is the 16
+digits of account and period, ``9786142006202502``, for cashiers' scanners. Both are
+drawn as SVG, inline in the bill's HTML, so they stay vector in the PDF.
 """
 
 from __future__ import annotations
 
-import io
 import re
 
 import segno
 from barcode import Code128
-from barcode.writer import SVGWriter
 from markupsafe import Markup
 
 from .model import Bill
@@ -90,37 +88,20 @@ def _titled(svg: str, title: str) -> Markup:
 def stub_barcode(bill: Bill, title: str = "") -> Markup:
     """The stub's Code 128 barcode as inline SVG (bars only: account and period are
     printed beside it in the bill's font)."""
-    buffer = io.BytesIO()
-    # Drawn in units of one narrow bar, then given a viewBox, so that the CSS size of
-    # the element scales the bars instead of cropping them.
-    Code128(barcode_digits(bill), writer=SVGWriter()).write(
-        buffer,
-        options={
-            "module_width": 1,
-            "module_height": BAR_HEIGHT_MM / BAR_MODULE_MM,
-            "quiet_zone": 10,
-            "margin_top": 0,
-            "margin_bottom": 0,
-            "write_text": False,
-            "compress": False,
-        },
-    )
-    svg = buffer.getvalue().decode()
-    # Inline SVG takes the element only, without the XML declaration and doctype.
-    svg = re.sub(r"<!--.*?-->", "", svg[svg.index("<svg") :])
-    svg = re.sub(r'="(-?[0-9.]+)mm"', r'="\1"', svg)
-    # Presentation attributes, not style: WeasyPrint reads an inline SVG's style
-    # attributes as HTML CSS, where fill is unknown (and warned about for every bill).
-    svg = re.sub(r'style="fill:(\w+);?"', r'fill="\1"', svg)
-    # An id would become a named destination in the PDF, the same in every bill.
-    svg = svg.replace(' id="barcode_group"', "")
-    size = re.search(r'<svg [^>]*width="([0-9.]+)" height="([0-9.]+)"', svg)
-    assert size is not None, "python-barcode wrote no SVG size"
-    width, height = float(size[1]), float(size[2])
-    svg = svg.replace(
-        size[0],
-        f'<svg class="barcode" viewBox="0 0 {width:g} {height:g}" '
-        f'width="{width * BAR_MODULE_MM:g}mm" height="{BAR_HEIGHT_MM:g}mm"',
-        1,
+    # python-barcode encodes (start code, code set C for the digit pairs, check
+    # symbol, stop), one character per module; the bars are drawn here as one path in
+    # units of a module, because its SVG writer draws a rect per bar with CSS
+    # styles WeasyPrint warns about, and an id that would become a PDF destination.
+    modules = Code128(barcode_digits(bill)).build()[0]
+    quiet = 10
+    bars = [(run.start() + quiet, len(run.group())) for run in re.finditer("1+", modules)]
+    width = len(modules) + 2 * quiet
+    height = BAR_HEIGHT_MM / BAR_MODULE_MM
+    path = "".join(f"M{x} 0h{w}v{height:g}h-{w}z" for x, w in bars)
+    svg = (
+        f'<svg class="barcode" viewBox="0 0 {width} {height:g}" '
+        f'width="{width * BAR_MODULE_MM:g}mm" height="{BAR_HEIGHT_MM:g}mm">'
+        f'<rect width="{width}" height="{height:g}" fill="white"/>'
+        f'<path d="{path}" fill="black"/></svg>'
     )
     return _titled(svg, title)
