@@ -192,3 +192,11 @@ def test_tiny_codes_fail(tmp_path: Path) -> None:
     assert all(b.module_mm < MIN_BAR_MODULE_MM for b in found["Code128"])
     with pytest.raises(AssertionError):
         check_codes(image, bill)
+
+
+def test_codes_decode_from_the_chromium_engine_too() -> None:
+    """The same inline SVG printed by Chromium scans the same."""
+    with Renderer(engine="chromium") as renderer:
+        for name in ("city-ru", "region-kk"):
+            bill = renderer.load(ROOT / "examples" / f"{name}.json")
+            check_codes(page_image(renderer.pdf(bill)), bill)
