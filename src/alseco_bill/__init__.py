@@ -185,7 +185,6 @@ def render_batch(
     ``tagged`` are as for ``render_file``, one file per bill (not with ``merge``).
     """
     Theme.create(templates, static)  # fail early, here, on a folder that does not exist
-    PdfVariant(archive, tagged).check(engine, merge)
     settings = Settings(
         templates=(str(templates.resolve()),) if templates else (),
         static=(str(static.resolve()),) if static else (),

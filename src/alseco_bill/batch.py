@@ -39,6 +39,7 @@ from .records import (
     read_records,
 )
 from .theme import Theme
+from .variants import PdfVariant
 from .worker import ChunkResult, Settings, render_chunk
 
 CHUNK = 8  # bills per task without merging: small enough to keep workers evenly busy
@@ -75,6 +76,7 @@ def run_batch(
 ) -> BatchSummary:
     """Render every record of ``source`` into ``options.out``; resumes an earlier run."""
     settings = options.settings
+    PdfVariant(settings.archive, settings.tagged).check(settings.engine, options.merge)
     theme = Theme.create([Path(p) for p in settings.templates], [Path(p) for p in settings.static])
     # Contents, not only paths: resuming after the input or a template changed would
     # mix two different runs in one folder.
