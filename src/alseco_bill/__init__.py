@@ -24,6 +24,7 @@ from .errors import (
     LayoutOverflowError,
     Problem,
     TemplateError,
+    UsageError,
 )
 from .files import write_atomic
 from .model import Bill, Language, Variant, bill_schema
@@ -33,6 +34,7 @@ from .render import Renderer
 from .sample import sample_bill, sample_bills
 from .snapshot import SnapshotCheck, SnapshotUpdate, check_snapshots, update_snapshots
 from .theme import Theme
+from .variants import PLAIN, PdfVariant
 from .worker import Settings
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "InvalidBillError",
     "Language",
     "LayoutOverflowError",
+    "PdfVariant",
     "Problem",
     "Renderer",
     "SnapshotCheck",
@@ -68,14 +71,15 @@ __all__ = [
     "validate_files",
 ]
 
-_renderers: dict[Theme | None, Renderer] = {}
+_renderers: dict[tuple[Theme | None, PdfVariant], Renderer] = {}
 
 
-def _renderer(theme: Theme | None) -> Renderer:
-    """One WeasyPrint renderer per theme, kept: building one costs more than a bill."""
-    if theme not in _renderers:
-        _renderers[theme] = Renderer(theme)
-    return _renderers[theme]
+def _renderer(theme: Theme | None, variant: PdfVariant = PLAIN) -> Renderer:
+    """One WeasyPrint renderer per theme and variant, kept: building one costs more
+    than a bill."""
+    if (theme, variant) not in _renderers:
+        _renderers[theme, variant] = Renderer(theme, variant=variant)
+    return _renderers[theme, variant]
 
 
 def parse_bill(
@@ -95,10 +99,13 @@ def render_html(bill: Bill, *, theme: Theme | None = None) -> str:
     return _renderer(theme).html(bill)
 
 
-def render_pdf(bill: Bill, *, theme: Theme | None = None) -> bytes:
+def render_pdf(
+    bill: Bill, *, theme: Theme | None = None, archive: bool = False, tagged: bool = False
+) -> bytes:
     """The bill as PDF bytes; raises ``TemplateError``, ``LayoutOverflowError``,
-    ``FetchRefusedError``."""
-    return _renderer(theme).pdf(bill)
+    ``FetchRefusedError``. ``archive``: PDF/A-3b with the bill's JSON inside;
+    ``tagged``: a tagged (accessible) PDF."""
+    return _renderer(theme, PdfVariant(archive, tagged)).pdf(bill)
 
 
 def render_file(
@@ -109,19 +116,26 @@ def render_file(
     png: bool = False,
     theme: Theme | None = None,
     engine: str = DEFAULT_ENGINE,
+    archive: bool = False,
+    tagged: bool = False,
 ) -> list[Path]:
     """Render the bill in ``source`` to ``output`` (PDF, or HTML with ``html``) and,
     with ``png``, its pages as ``<output stem>-N.png``; returns the files written.
-    ``engine`` is the print engine, ``weasyprint`` or ``chromium``.
+    ``engine`` is the print engine, ``weasyprint`` or ``chromium``; ``archive`` writes
+    PDF/A-3b with the bill's data inside, ``tagged`` a tagged PDF (WeasyPrint only).
 
     Nothing is written unless the whole bill validates and renders (with ``png``,
     the PDF is written before its pages are turned into images).
     """
+    variant = PdfVariant(archive, tagged)
+    variant.check(engine)
+    if html and not variant.plain:
+        raise UsageError("--archive and --tagged are PDFs; leave out --html")
     if engine != DEFAULT_ENGINE:
         # Another engine may hold a browser: it lives for this one bill.
         with Renderer(theme, engine=engine) as renderer:
             return _write_bill(renderer, Path(source), Path(output), html, png)
-    return _write_bill(_renderer(theme), Path(source), Path(output), html, png)
+    return _write_bill(_renderer(theme, variant), Path(source), Path(output), html, png)
 
 
 def _write_bill(
@@ -161,17 +175,22 @@ def render_batch(
     templates: Path | None = None,
     static: Path | None = None,
     progress: Progress | None = None,
+    archive: bool = False,
+    tagged: bool = False,
 ) -> BatchSummary:
     """Render a print run (JSON Lines, or a folder of JSON files) into ``out``.
 
     Every record ends as a rendered bill or a row of ``out/rejected.jsonl``; running
-    the same call again after an interruption finishes what is left.
+    the same call again after an interruption finishes what is left. ``archive`` and
+    ``tagged`` are as for ``render_file``, one file per bill (not with ``merge``).
     """
     Theme.create(templates, static)  # fail early, here, on a folder that does not exist
     settings = Settings(
         templates=(str(templates.resolve()),) if templates else (),
         static=(str(static.resolve()),) if static else (),
         engine=engine,
+        archive=archive,
+        tagged=tagged,
     )
     options = BatchOptions(Path(out), merge, workers, scheduler, settings)
     return run_batch(Path(source), options, progress)

@@ -28,6 +28,7 @@ from typing import TypeVar
 from .engines.pages import join_pdfs
 from .errors import Problem
 from .manifest import Manifest
+from .outline import with_outline
 from .records import (
     DeliveryKey,
     Record,
@@ -38,6 +39,7 @@ from .records import (
     read_records,
 )
 from .theme import Theme
+from .variants import PdfVariant
 from .worker import ChunkResult, Settings, render_chunk
 
 # Bills per task without merging: WeasyPrint's cost is per bill, so small tasks keep
@@ -76,6 +78,7 @@ def run_batch(
 ) -> BatchSummary:
     """Render every record of ``source`` into ``options.out``; resumes an earlier run."""
     settings = options.settings
+    PdfVariant(settings.archive, settings.tagged).check(settings.engine, options.merge)
     theme = Theme.create([Path(p) for p in settings.templates], [Path(p) for p in settings.static])
     # Contents, not only paths: resuming after the input or a template changed would
     # mix two different runs in one folder.
@@ -84,6 +87,8 @@ def run_batch(
         "input_fingerprint": fingerprint([source]),
         "merge": options.merge,
         "engine": settings.engine,
+        "archive": settings.archive,
+        "tagged": settings.tagged,
         "templates": list(settings.templates),
         "static": list(settings.static),
         "theme_fingerprint": fingerprint(theme.roots),
@@ -178,6 +183,7 @@ class _Run:
         pdfs: list[bytes] = []
         keep: list[list[int]] = []
         bills: list[tuple[int, str]] = []
+        bookmarks: list[str] = []
         for (name, _, last), (records, result) in zip(
             parts, self._results(chunks(), merge=True), strict=True
         ):
@@ -189,11 +195,14 @@ class _Run:
                     if self._claim(number, account, records):
                         keep[-1].append(page)
                         bills.append((number, account))
+                        bookmarks.append(result.bookmarks[number])
             if last:
                 if bills:
                     whole = len(pdfs) == 1 and len(keep[0]) == len(result.rendered)
-                    self.manifest.add_file(name, pdfs[0] if whole else join_pdfs(pdfs, keep), bills)
-                pdfs, keep, bills = [], [], []
+                    pdf = pdfs[0] if whole else join_pdfs(pdfs, keep)
+                    title = f"ALSECO print file {Path(name).stem}: {len(bills)} bills"
+                    self.manifest.add_file(name, with_outline(pdf, title, bookmarks), bills)
+                pdfs, keep, bills, bookmarks = [], [], [], []
                 self.report(total)
 
     def report(self, total: int) -> None:

@@ -71,6 +71,15 @@ StaticOption = Annotated[
 EngineOption = Annotated[
     EngineName, typer.Option("--engine", help="The print engine that lays bills out.")
 ]
+ArchiveOption = Annotated[
+    bool,
+    typer.Option(
+        "--archive", help="Write the archive copy: PDF/A-3b with the bill's data (JSON) inside."
+    ),
+]
+TaggedOption = Annotated[
+    bool, typer.Option("--tagged", help="Write a tagged (accessible) PDF for screen readers.")
+]
 GalleryOption = Annotated[
     Path,
     typer.Option("--gallery", help="The gallery: bills as JSON, baselines/, snapshot.toml."),
@@ -112,13 +121,24 @@ def render(
     html: Annotated[bool, typer.Option("--html", help="Write the filled HTML, not a PDF.")] = False,
     png: Annotated[bool, typer.Option("--png", help="Also write each page as a PNG.")] = False,
     engine: EngineOption = EngineName.WEASYPRINT,
+    archive: ArchiveOption = False,
+    tagged: TaggedOption = False,
     templates: TemplatesOption = None,
     static: StaticOption = None,
 ) -> None:
     """Render one bill to a PDF (or its HTML)."""
     theme = _theme(templates, static)
     written = _run(
-        lambda: render_file(source, output, html=html, png=png, theme=theme, engine=engine.value)
+        lambda: render_file(
+            source,
+            output,
+            html=html,
+            png=png,
+            theme=theme,
+            engine=engine.value,
+            archive=archive,
+            tagged=tagged,
+        )
     )
     for path in written:
         typer.echo(f"wrote {path}")
@@ -141,6 +161,8 @@ def batch(
         str | None, typer.Option(help="A Dask scheduler address, e.g. tcp://host:8786.")
     ] = None,
     engine: Annotated[EngineName, typer.Option(help="The print engine.")] = EngineName.WEASYPRINT,
+    archive: ArchiveOption = False,
+    tagged: TaggedOption = False,
     templates: TemplatesOption = None,
     static: StaticOption = None,
 ) -> None:
@@ -157,6 +179,8 @@ def batch(
                 templates=templates,
                 static=static,
                 progress=progress,
+                archive=archive,
+                tagged=tagged,
             )
         )
     typer.echo(

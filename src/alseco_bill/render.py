@@ -16,15 +16,23 @@ from .model import Bill
 from .templates import make_environment, render_template
 from .theme import Theme
 from .validation import bill_label, load_bill, parse_bill
+from .variants import PLAIN, PdfVariant, write_variant
 
 
 class Renderer:
     """Renders bills with one theme (template and static folders)."""
 
-    def __init__(self, theme: Theme | None = None, engine: str = DEFAULT_ENGINE) -> None:
+    def __init__(
+        self,
+        theme: Theme | None = None,
+        engine: str = DEFAULT_ENGINE,
+        variant: PdfVariant = PLAIN,
+    ) -> None:
+        variant.check(engine)
         self.theme = theme or Theme.create()
         self.env = make_environment(self.theme)
         self.engine_name = engine
+        self.variant = variant
         self._engine: Engine | None = None
 
     @property
@@ -55,8 +63,23 @@ class Renderer:
     def html(self, bill: Bill) -> str:
         return render_template(self.env, bill, label(bill))
 
-    def pdf(self, bill: Bill) -> bytes:
-        return self.engine.write(self.html(bill), label(bill))
+    def pdf(self, bill: Bill, html: str | None = None) -> bytes:
+        """The bill's PDF (of this renderer's variant); ``html`` if already filled."""
+        html = self.html(bill) if html is None else html
+        if self.variant.plain:
+            return self.engine.write(html, label(bill))
+        from .engines.weasyprint import WeasyPrintEngine
+
+        # PdfVariant.check let only WeasyPrint through.
+        assert isinstance(self.engine, WeasyPrintEngine)
+        return write_variant(self.engine.render(html, label(bill)), bill, self.variant)
+
+    def labels(self, language: str) -> dict[str, str]:
+        """The label texts of ``language`` (its ``labels.html``), for text made outside
+        the templates, such as bookmarks."""
+        module = self.env.get_template(f"{language}/labels.html").module
+        labels: dict[str, str] = getattr(module, "labels")  # noqa: B009
+        return labels
 
 
 def label(bill: Bill) -> str:

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 from .errors import TemplateError
 from .formatting import jinja_filters, locale_for
 from .model import Bill
+from .payment import payment_qr, stub_barcode
 from .theme import Theme
 
 
@@ -32,6 +33,9 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     env.filters.update(jinja_filters())
     env.globals["static_url"] = theme.static_url
     env.globals["t"] = label_text
+    # Codes are drawn from the bill, never from numbers a template formatted.
+    env.globals["payment_qr"] = payment_qr
+    env.globals["stub_barcode"] = stub_barcode
     return env
 
 

@@ -15,9 +15,12 @@ from pathlib import Path
 
 from .engines import DEFAULT_ENGINE
 from .errors import BillError, FetchRefusedError, InvalidBillError, Problem
+from .model import Bill
+from .outline import bookmark
 from .records import account_of, peek
 from .render import Renderer, label
 from .theme import Theme
+from .variants import PdfVariant
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Settings:
     templates: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
     engine: str = DEFAULT_ENGINE
+    archive: bool = False  # PDF/A-3b with the bill's data inside (variants.py)
+    tagged: bool = False
 
 
 @dataclass
@@ -45,6 +50,8 @@ class ChunkResult:
     pdfs: list[bytes] = field(default_factory=list)
     merged: bytes | None = None
     rejected: list[Rejection] = field(default_factory=list)
+    # Record number → the bill's bookmark in a merged file (account, short address).
+    bookmarks: dict[int, str] = field(default_factory=dict)
 
 
 _local = threading.local()
@@ -57,7 +64,8 @@ def renderer_for(settings: Settings) -> Renderer:
         theme = Theme.create(
             [Path(p) for p in settings.templates], [Path(p) for p in settings.static]
         )
-        renderers[settings] = Renderer(theme, engine=settings.engine)
+        variant = PdfVariant(settings.archive, settings.tagged)
+        renderers[settings] = Renderer(theme, engine=settings.engine, variant=variant)
     return renderers[settings]
 
 
@@ -71,6 +79,7 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
     renderer = renderer_for(settings)
     result = ChunkResult()
     filled: list[tuple[int, str, str, str]] = []  # number, account, html, label
+    bills: list[Bill] = []
     for number, text in items:
         try:
             bill = renderer.parse(text)
@@ -79,13 +88,22 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
             result.rejected.append(Rejection(number, account, list(exc.problems)))
             continue
         filled.append((number, bill.account, renderer.html(bill), label(bill)))
+        bills.append(bill)
     if merge:
+        result.bookmarks = {
+            number: bookmark(bill, renderer.labels(bill.language))
+            for (number, *_), bill in zip(filled, bills, strict=True)
+        }
         merged, errors = renderer.engine.write_merged([(html, name) for _, _, html, name in filled])
         result.merged = merged
         for (number, account, _, _), error in zip(filled, errors, strict=True):
             _record(result, number, account, error)
         return result
-    outcomes = renderer.engine.write_each([(html, name) for _, _, html, name in filled])
+    if renderer.variant.plain:
+        outcomes = renderer.engine.write_each([(html, name) for _, _, html, name in filled])
+    else:  # archive or tagged: each file carries its own bill's data
+        htmls = [html for _, _, html, _ in filled]
+        outcomes = [_pdf(renderer, b, html) for b, html in zip(bills, htmls, strict=True)]
     for (number, account, _, _), outcome in zip(filled, outcomes, strict=True):
         if isinstance(outcome, BillError):
             _record(result, number, account, outcome)
@@ -93,6 +111,13 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
             result.pdfs.append(outcome)
             _record(result, number, account, None)
     return result
+
+
+def _pdf(renderer: Renderer, bill: Bill, html: str) -> bytes | BillError:
+    try:
+        return renderer.pdf(bill, html)
+    except BillError as exc:
+        return exc
 
 
 def _record(result: ChunkResult, number: int, account: str, error: BillError | None) -> None:
