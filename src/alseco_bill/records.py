@@ -47,10 +47,13 @@ def read_records(source: Path) -> Iterator[Record]:
 
 def _decoded(number: int, source: str, data: bytes, offset: int = 0) -> Record:
     try:
-        return Record(number, source, data.decode("utf-8"), offset)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problem = f"not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x})"
         return Record(number, source, "", offset, problem)
+    # A byte-order mark starts a file (a JSON file, or a JSONL file's first line), as
+    # some editors save them; render and validate accept it there too.
+    return Record(number, source, text.removeprefix("\ufeff") if offset == 0 else text, offset)
 
 
 def read_again(source: Path, records: list[tuple[int, str, int]]) -> list[Record]:
