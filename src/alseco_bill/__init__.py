@@ -24,6 +24,7 @@ from .errors import (
     LayoutOverflowError,
     Problem,
     TemplateError,
+    TextOverflowError,
 )
 from .files import write_atomic
 from .model import Bill, Language, Variant, bill_schema
@@ -51,6 +52,7 @@ __all__ = [
     "SnapshotCheck",
     "SnapshotUpdate",
     "TemplateError",
+    "TextOverflowError",
     "Theme",
     "Variant",
     "bill_schema",
@@ -97,7 +99,7 @@ def render_html(bill: Bill, *, theme: Theme | None = None) -> str:
 
 def render_pdf(bill: Bill, *, theme: Theme | None = None) -> bytes:
     """The bill as PDF bytes; raises ``TemplateError``, ``LayoutOverflowError``,
-    ``FetchRefusedError``."""
+    ``TextOverflowError``, ``FetchRefusedError``."""
     return _renderer(theme).pdf(bill)
 
 

@@ -5,6 +5,7 @@
     │   ├── InvalidBillError      its data is wrong (every field path)
     │   ├── TemplateError         a template is wrong (file, line)
     │   ├── LayoutOverflowError   it does not fit its sheet
+    │   ├── TextOverflowError     a text runs past its column or the page
     │   ├── FetchRefusedError     a file or URL rendering may not read
     │   └── EngineError           the print engine failed on it
     ├── UsageError            the request cannot be carried out as asked
@@ -97,6 +98,23 @@ class LayoutOverflowError(BillError):
             "shorten the notices or service lines, or split the bill",
         )
         self._init_args = (bill, pages, allowed)
+
+
+class TextOverflowError(BillError):
+    """A piece of text would be printed past its column or the page's edge, so part of
+    it would be missing or unreadable on the bill (a word too long to wrap)."""
+
+    def __init__(self, bill: str, text: str, edge: str, by_mm: float) -> None:
+        self.text = text
+        self.edge = edge
+        self.by_mm = by_mm
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        super().__init__(
+            bill,
+            f"the text {shown!r} runs {by_mm:.1f} mm past {edge}, so part of it would not "
+            "be printed; shorten it or give it spaces where it may break",
+        )
+        self._init_args = (bill, text, edge, by_mm)
 
 
 class FetchRefusedError(BillError):

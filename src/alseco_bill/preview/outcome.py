@@ -20,6 +20,7 @@ from ..errors import (
     LayoutOverflowError,
     Problem,
     TemplateError,
+    TextOverflowError,
 )
 from ..model import Bill
 from ..raster import png_bytes, rasterize
@@ -87,7 +88,7 @@ def render_entry(
     except TemplateError as exc:
         where = _template_file(renderer.theme, exc.template)
         return Outcome(failure=Failure("template", _reason(exc), where, exc.line))
-    except LayoutOverflowError as exc:
+    except (LayoutOverflowError, TextOverflowError) as exc:
         where = _template_file(renderer.theme, template)
         return Outcome(html=html, failure=Failure("layout", exc.message, where))
     except FetchRefusedError as exc:
