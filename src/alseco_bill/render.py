@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .engines import DEFAULT_ENGINE, Engine, make_engine
+from .glyphs import coverage
 from .model import Bill
 from .templates import make_environment, render_template
 from .theme import Theme
@@ -46,11 +47,14 @@ class Renderer:
         self.close()
 
     def parse(self, data: Mapping[str, Any] | str | bytes, source: str | None = None) -> Bill:
-        """Validate raw bill data, including that its logos exist in this theme."""
-        return parse_bill(data, source=source, logo_exists=self.theme.logo_exists)
+        """Validate raw bill data, including that its logos exist in this theme and that
+        its font has every character of its text."""
+        return parse_bill(
+            data, source=source, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme)
+        )
 
     def load(self, path: Path) -> Bill:
-        return load_bill(path, logo_exists=self.theme.logo_exists)
+        return load_bill(path, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme))
 
     def html(self, bill: Bill) -> str:
         return render_template(self.env, bill, label(bill))

@@ -7,7 +7,7 @@ cross-field checks alike, each with its path, in one ``InvalidBillError``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,10 @@ def parse_bill(
     *,
     source: str | None = None,
     logo_exists: Callable[[str], bool] | None = None,
+    glyphs: Collection[int] | None = None,
 ) -> Bill:
-    """Validate ``data`` (a mapping or JSON text) and return the ``Bill``.
+    """Validate ``data`` (a mapping or JSON text) and return the ``Bill``; ``glyphs``
+    are the code points the theme's font has (``glyphs.coverage``).
 
     Raises ``InvalidBillError`` listing every problem with its field path.
     """
@@ -44,7 +46,7 @@ def parse_bill(
         bill = Bill.model_validate(data)
     except ValidationError as exc:
         raise InvalidBillError(label, [_problem(e) for e in exc.errors()]) from None
-    problems = check_bill(bill, logo_exists)
+    problems = check_bill(bill, logo_exists, glyphs)
     if problems:
         raise InvalidBillError(label, problems)
     return bill
@@ -105,7 +107,12 @@ def _duplicate_keys(value: Any, loc: tuple[int | str, ...]) -> Iterator[Problem]
             yield from _duplicate_keys(item, (*loc, i))
 
 
-def load_bill(path: Path, *, logo_exists: Callable[[str], bool] | None = None) -> Bill:
+def load_bill(
+    path: Path,
+    *,
+    logo_exists: Callable[[str], bool] | None = None,
+    glyphs: Collection[int] | None = None,
+) -> Bill:
     """Read and validate one bill from a JSON file."""
     try:
         text = path.read_bytes()
@@ -113,7 +120,7 @@ def load_bill(path: Path, *, logo_exists: Callable[[str], bool] | None = None) -
         raise InvalidBillError(
             f"bill ({path})", [Problem("", f"cannot read: {exc.strerror}")]
         ) from None
-    return parse_bill(text, source=str(path), logo_exists=logo_exists)
+    return parse_bill(text, source=str(path), logo_exists=logo_exists, glyphs=glyphs)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
