@@ -120,12 +120,11 @@ class TextOverflowError(BillError):
 class FetchRefusedError(BillError):
     """A template or data value asked to load a file or URL outside the allowed folders."""
 
-    def __init__(self, bill: str, url: str) -> None:
+    def __init__(self, bill: str, url: str, reason: str | None = None) -> None:
         self.url = url
-        super().__init__(
-            bill, f"refused to load {url!r}: only files under the template and static folders"
-        )
-        self._init_args = (bill, url)
+        self.reason = reason or "only files under the template and static folders"
+        super().__init__(bill, f"refused to load {url!r}: {self.reason}")
+        self._init_args = (bill, url, reason)
 
 
 class EngineError(BillError):

@@ -37,7 +37,7 @@ class WeasyPrintEngine:
         try:
             document = source.render(font_config=self.font_config, cache=self.image_cache)
         except RefusedURL as exc:
-            raise FetchRefusedError(label, exc.url) from None
+            raise FetchRefusedError(label, exc.url, exc.reason) from None
         if len(document.pages) > MAX_PAGES:
             raise LayoutOverflowError(label, len(document.pages), MAX_PAGES)
         for overflow in text_overflows(document):

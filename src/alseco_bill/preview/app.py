@@ -122,6 +122,8 @@ def create_app(
 
     async def static(request: Request) -> Response:
         found = workspace.theme.find_static(request.path_params["path"])
+        # The rule the engines obey: a link leading outside the folders is not served.
+        found = workspace.theme.allowed_file(found) if found is not None else None
         if found is None:
             raise HTTPException(404, "no such static file")
         return FileResponse(found, headers=NO_CACHE)
