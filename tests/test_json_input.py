@@ -84,7 +84,15 @@ ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 @pytest.mark.parametrize(
     "path",
-    ["period", "services.0.accrued", "totals.paid", "consumer.living_area", "services.0.tariff"],
+    [
+        "period",
+        "print_date",
+        "account",
+        "services.0.accrued",
+        "totals.paid",
+        "consumer.living_area",
+        "services.0.tariff",
+    ],
 )
 @pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC], ids=["fullwidth", "arabic-indic"])
 def test_digits_are_ascii(

@@ -1,7 +1,9 @@
 """Turning raw bill data (JSON text, a file, a dict) into a valid ``Bill``.
 
 All problems are collected, not just the first: pydantic's field errors and the
-cross-field checks alike, each with its path, in one ``InvalidBillError``.
+cross-field checks alike, each with its path, in one ``InvalidBillError``. JSON text
+is read strictly, the same for every command (``read_json``): UTF-8, and no key given
+twice in one object, since "the last one wins" would print a value nobody checked.
 """
 
 from __future__ import annotations
