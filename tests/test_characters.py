@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from fontTools import subset
 from fontTools.ttLib import TTFont
+from typer.testing import CliRunner
 
 from alseco_bill import Renderer, Theme
+from alseco_bill.cli import app as cli
 from alseco_bill.errors import InvalidBillError
 from alseco_bill.glyphs import coverage, font_files
 from alseco_bill.theme import packaged_dir
@@ -114,3 +116,16 @@ def test_the_designers_font_decides(tmp_path: Path, example_data: Data) -> None:
         "\n".join(found)
     )
     assert all("is not in the bill font" in p for p in found)
+
+
+def test_an_unreadable_font_is_named_not_a_traceback(tmp_path: Path) -> None:
+    fonts = tmp_path / "static" / "fonts"
+    fonts.mkdir(parents=True)
+    (fonts / "NotoSans-Regular.ttf").write_text("not a font")
+    example = packaged_dir("templates").parent / "examples" / "city-ru.json"
+    result = CliRunner().invoke(
+        cli, ["validate", str(example), "--static", str(tmp_path / "static")]
+    )
+    assert result.exit_code == 2
+    assert f"cannot read the font {fonts / 'NotoSans-Regular.ttf'}" in result.output
+    assert "Traceback" not in result.output

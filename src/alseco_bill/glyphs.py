@@ -57,7 +57,8 @@ def _common(keys: tuple[tuple[str, int, int], ...]) -> frozenset[int]:
 def _code_points(path: str, mtime_ns: int, size: int) -> frozenset[int]:
     # mtime and size are part of the key: a designer's saved font is read again.
     try:
-        with TTFont(path, lazy=True) as font:
+        # Opened here, so that a file fontTools rejects is closed all the same.
+        with open(path, "rb") as handle, TTFont(handle, lazy=True) as font:
             cmap = font.getBestCmap()
     except (OSError, TTLibError, AssertionError) as exc:
         raise UsageError(f"cannot read the font {path}: {exc}") from None
