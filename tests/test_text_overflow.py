@@ -12,7 +12,7 @@ from typing import Any
 import pypdfium2
 import pytest
 
-from alseco_bill import Renderer
+from alseco_bill import Renderer, render_batch
 from alseco_bill.engines.boxes import text_overflows
 from alseco_bill.errors import TextOverflowError
 
@@ -154,3 +154,16 @@ def test_text_past_its_column_but_on_the_page_is_found() -> None:
     found = list(text_overflows(HTML(string=html).render()))
     assert [(o.text, o.edge, o.page) for o in found] == [("ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ", "its column", 1)]
     assert found[0].by_mm > 10
+
+
+def test_a_batch_rejects_the_bill_and_goes_on(tmp_path: Path, example_data: Data) -> None:
+    good = example_data("city-ru")
+    bad = hostile(example_data("city-kk"), "suppliers.0.name", 200)
+    source = tmp_path / "bills.jsonl"
+    source.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in (bad, good)) + "\n")
+    summary = render_batch(source, tmp_path / "run", workers=1)
+    assert (summary.rendered, summary.rejected) == (1, 1)
+    rejected = json.loads((tmp_path / "run" / "rejected.jsonl").read_text("utf-8"))
+    assert rejected["number"] == 1
+    assert "runs" in rejected["errors"][0]["message"]
+    assert "past the page" in rejected["errors"][0]["message"]
