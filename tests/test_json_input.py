@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from alseco_bill import Renderer, render_batch
 from alseco_bill.cli import app
 from alseco_bill.errors import InvalidBillError
+from alseco_bill.records import delivery_key
 
 Data = Callable[[str], dict[str, Any]]
 runner = CliRunner()
@@ -124,3 +125,24 @@ def test_float_artifact_is_about_decimal_places(renderer: Renderer, example_data
     data = example_data("city-ru")
     data["services"][0]["tariff"] = "12.123456789012345"
     assert any("at most 4 decimal places" in p for p in problems(renderer, data))
+
+
+def test_house_numbers_compare_by_ascii_digits_only() -> None:
+    """«1²» is a valid house (any text); str.isdigit takes «²» and int() then fails."""
+
+    def key(house: str) -> Any:
+        address = {"locality": "A", "street": "B", "house": house}
+        return delivery_key({"consumer": {"address": address}})
+
+    assert key("1²")[2] == ((1, ""), (0, "²"))
+    assert key("١٢")[2] == ((0, "١٢"),)  # Arabic-Indic digits are text, not twelve
+    assert sorted(["10", "9", "1²", "12А", "12"], key=key) == ["1²", "9", "10", "12", "12А"]
+
+
+def test_a_merged_run_orders_any_house_text(tmp_path: Path, example_data: Data) -> None:
+    bills = [example_data("city-ru"), example_data("city-kk")]
+    bills[0]["consumer"]["address"]["house"] = "1²"
+    source = tmp_path / "bills.jsonl"
+    source.write_text("\n".join(json.dumps(b, ensure_ascii=False) for b in bills) + "\n")
+    summary = render_batch(source, tmp_path / "run", merge=10, workers=1)
+    assert (summary.rendered, summary.rejected) == (2, 0)

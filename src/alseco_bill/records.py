@@ -109,5 +109,7 @@ def delivery_key(data: dict[str, Any] | None) -> DeliveryKey:
 
 def _natural(value: object) -> tuple[tuple[int, str], ...]:
     """«12А» → ((12, ''), (0, 'а')): digits compare as numbers, letters as text."""
-    parts = re.findall(r"\d+|\D+", str(value or "").casefold())
-    return tuple((int(p), "") if p.isdigit() else (0, p) for p in parts)
+    # ASCII digits only: str.isdigit also takes «²», which int() cannot read, and \d
+    # takes Arabic-Indic digits; anything else compares as text.
+    parts = re.findall(r"[0-9]+|[^0-9]+", str(value or "").casefold())
+    return tuple((int(p), "") if p[0] in "0123456789" else (0, p) for p in parts)
