@@ -146,3 +146,16 @@ def test_a_merged_run_orders_any_house_text(tmp_path: Path, example_data: Data) 
     source.write_text("\n".join(json.dumps(b, ensure_ascii=False) for b in bills) + "\n")
     summary = render_batch(source, tmp_path / "run", merge=10, workers=1)
     assert (summary.rendered, summary.rejected) == (2, 0)
+
+
+def test_a_number_of_thousands_of_digits_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    text = '{"account": "1234567890", "consumer": {"residents": ' + "1" * 5000 + "}}"
+    source = tmp_path / "big.json"
+    source.write_text(text)
+    result = runner.invoke(app, ["validate", str(source)])
+    assert result.exit_code == 1
+    assert "not a bill: a number in it has thousands of digits" in result.output
+    lines = tmp_path / "big.jsonl"
+    lines.write_text(text + "\n")
+    summary = render_batch(lines, tmp_path / "run", workers=1)
+    assert (summary.rendered, summary.rejected) == (0, 1)

@@ -86,6 +86,10 @@ def read_json(text: str | bytes, source: str | None = None) -> Any:
     except RecursionError:
         problem = Problem("", "not a bill: the JSON is nested absurdly deep")
         raise InvalidBillError(bill_label(None, source), [problem]) from None
+    except ValueError:
+        # Python refuses to read an integer of more than 4300 digits (a DoS guard).
+        problem = Problem("", "not a bill: a number in it has thousands of digits")
+        raise InvalidBillError(bill_label(None, source), [problem]) from None
     try:
         problems = list(_duplicate_keys(data, ()))
     except RecursionError:
