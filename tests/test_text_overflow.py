@@ -103,6 +103,9 @@ def test_text_that_cannot_fit_is_refused(
         renderer.pdf(bill)
     assert caught.value.text.startswith("ЖЖЖЖ")
     assert str(caught.value).startswith(f"bill {bill.account}: the text 'ЖЖЖ")
+    field = path.replace(".0.", "[0].").replace(".0", "[0]")
+    assert caught.value.fields == (field,)
+    assert f"...' ({field}) runs " in str(caught.value)
     assert "mm past the page" in str(caught.value)
 
 

@@ -104,17 +104,21 @@ class TextOverflowError(BillError):
     """A piece of text would be printed past its column or the page's edge, so part of
     it would be missing or unreadable on the bill (a word too long to wrap)."""
 
-    def __init__(self, bill: str, text: str, edge: str, by_mm: float) -> None:
+    def __init__(
+        self, bill: str, text: str, edge: str, by_mm: float, fields: Sequence[str] = ()
+    ) -> None:
         self.text = text
         self.edge = edge
         self.by_mm = by_mm
+        self.fields = tuple(fields)  # the bill's fields that hold the text, when known
         shown = text if len(text) <= 60 else text[:57] + "..."
+        where = f" ({', '.join(self.fields)})" if self.fields else ""
         super().__init__(
             bill,
-            f"the text {shown!r} runs {by_mm:.1f} mm past {edge}, so part of it would not "
-            "be printed; shorten it or give it spaces where it may break",
+            f"the text {shown!r}{where} runs {by_mm:.1f} mm past {edge}, so part of it would "
+            "not be printed; shorten it or give it spaces where it may break",
         )
-        self._init_args = (bill, text, edge, by_mm)
+        self._init_args = (bill, text, edge, by_mm, self.fields)
 
 
 class FetchRefusedError(BillError):

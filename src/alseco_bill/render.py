@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .checks import text_fields
 from .engines import DEFAULT_ENGINE, Engine, make_engine
+from .errors import TextOverflowError
 from .glyphs import coverage
 from .model import Bill
 from .templates import make_environment, render_template
@@ -60,7 +62,20 @@ class Renderer:
         return render_template(self.env, bill, label(bill))
 
     def pdf(self, bill: Bill) -> bytes:
-        return self.engine.write(self.html(bill), label(bill))
+        try:
+            return self.engine.write(self.html(bill), label(bill))
+        except TextOverflowError as exc:
+            raise with_fields(exc, bill) from None
+
+
+def with_fields(error: TextOverflowError, bill: Bill) -> TextOverflowError:
+    """``error`` naming the fields of ``bill`` that hold the text that overflowed (the
+    engine sees only the laid-out text, which may be one line of a longer value)."""
+    piece = error.text.strip()
+    fields = [path for path, text in text_fields(bill) if piece and piece in text]
+    if not fields or error.fields:
+        return error
+    return TextOverflowError(error.bill, error.text, error.edge, error.by_mm, fields)
 
 
 def label(bill: Bill) -> str:
