@@ -24,6 +24,7 @@ from .errors import (
     LayoutOverflowError,
     Problem,
     TemplateError,
+    TextOverflowError,
     UsageError,
 )
 from .files import write_atomic
@@ -54,6 +55,7 @@ __all__ = [
     "SnapshotCheck",
     "SnapshotUpdate",
     "TemplateError",
+    "TextOverflowError",
     "Theme",
     "Variant",
     "bill_schema",
@@ -103,8 +105,8 @@ def render_pdf(
     bill: Bill, *, theme: Theme | None = None, archive: bool = False, tagged: bool = False
 ) -> bytes:
     """The bill as PDF bytes; raises ``TemplateError``, ``LayoutOverflowError``,
-    ``FetchRefusedError``. ``archive``: PDF/A-3b with the bill's JSON inside;
-    ``tagged``: a tagged (accessible) PDF."""
+    ``TextOverflowError``, ``FetchRefusedError``. ``archive``: PDF/A-3b with the bill's
+    JSON inside; ``tagged``: a tagged (accessible) PDF."""
     return _renderer(theme, PdfVariant(archive, tagged)).pdf(bill)
 
 

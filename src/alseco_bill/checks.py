@@ -6,9 +6,14 @@ data producer can go straight to the wrong value. Amounts must agree to the tiyn
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Collection, Iterator
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
 
 from .errors import Problem
 from .model import Bill
@@ -17,9 +22,20 @@ TIYN = Decimal("0.01")
 _SUMMED = ("opening_balance", "accrued", "recalculation", "paid", "to_pay")
 
 
-def check_bill(bill: Bill, logo_exists: Callable[[str], bool] | None = None) -> list[Problem]:
-    """Every cross-field problem of ``bill``; ``logo_exists`` checks logo files."""
+# Characters that would print nothing, or reorder what is printed around them: the
+# bidirectional embeddings, overrides (U+202A-202E) and isolates (U+2066-2069).
+BIDI_CONTROLS = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def check_bill(
+    bill: Bill,
+    logo_exists: Callable[[str], bool] | None = None,
+    glyphs: Collection[int] | None = None,
+) -> list[Problem]:
+    """Every cross-field problem of ``bill``; ``logo_exists`` checks logo files and
+    ``glyphs`` (the code points the bill font has) the characters of its text."""
     return [
+        *_characters(bill, glyphs),
         *_suppliers(bill, logo_exists),
         *_services(bill),
         *_meters(bill),
@@ -125,3 +141,45 @@ def _dates(bill: Bill) -> Iterator[Problem]:
             yield Problem(
                 f"services[{i}].accrual_period", "a charge cannot be for a month after the bill's"
             )
+
+
+def text_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every text of a bill (or part of one) with its field path."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from text_fields(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from text_fields(item, f"{path}[{i}]")
+    elif isinstance(value, str) and not isinstance(value, Enum):
+        yield path, value
+
+
+def _characters(bill: Bill, glyphs: Collection[int] | None) -> Iterator[Problem]:
+    for path, text in text_fields(bill):
+        for char in dict.fromkeys(text):
+            why = unprintable(char)
+            if why is None and glyphs is not None and ord(char) not in glyphs:
+                why = "is not in the bill font (it would print in another font, or not at all)"
+            if why is not None:
+                yield Problem(path, f"the character {describe(char)} {why}")
+
+
+def unprintable(char: str) -> str | None:
+    """Why ``char`` may not be in a bill's text at all, whatever the font; or None."""
+    code = ord(char)
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return "is a control character, which a bill cannot print; remove it"
+    if code in BIDI_CONTROLS:
+        return "is a bidirectional control, which reorders the printed text; remove it"
+    if category == "Cs" or (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
+        return "is not a character (a noncharacter or a lone surrogate); remove it"
+    return None
+
+
+def describe(char: str) -> str:
+    """``U+1F600 '😀' (GRINNING FACE)``: the code, and the character if it can be shown."""
+    name = unicodedata.name(char, "")
+    shown = f" {char!r}" if unicodedata.category(char)[0] not in "CZ" else ""
+    return f"U+{ord(char):04X}{shown}" + (f" ({name})" if name else "")

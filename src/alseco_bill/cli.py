@@ -204,7 +204,8 @@ def validate(
     static: StaticOption = None,
 ) -> None:
     """Validate bills and explain every problem; renders nothing."""
-    results = validate_files(sources, theme=_theme(templates, static))
+    theme = _theme(templates, static)
+    results = _run(lambda: validate_files(sources, theme=theme))
     for path, result in results:
         if isinstance(result, InvalidBillError):
             typer.echo(f"invalid: {result}", err=True)

@@ -5,7 +5,7 @@
     │   ├── InvalidBillError      its data is wrong (every field path)
     │   ├── TemplateError         a template is wrong (file, line)
     │   ├── LayoutOverflowError   it does not fit its sheet
-    │   ├── TextOverflowError     text runs past its column or the sheet
+    │   ├── TextOverflowError     a text runs past its column or the page
     │   ├── FetchRefusedError     a file or URL rendering may not read
     │   └── EngineError           the print engine failed on it
     ├── UsageError            the request cannot be carried out as asked
@@ -101,27 +101,34 @@ class LayoutOverflowError(BillError):
 
 
 class TextOverflowError(BillError):
-    """Text of the bill runs past its column or the sheet, so part of it would not print."""
+    """A piece of text would be printed past its column or the page's edge, so part of
+    it would be missing or unreadable on the bill (a word too long to wrap)."""
 
-    def __init__(self, bill: str, text: str) -> None:
+    def __init__(
+        self, bill: str, text: str, edge: str, by_mm: float, fields: Sequence[str] = ()
+    ) -> None:
         self.text = text
+        self.edge = edge
+        self.by_mm = by_mm
+        self.fields = tuple(fields)  # the bill's fields that hold the text, when known
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        where = f" ({', '.join(self.fields)})" if self.fields else ""
         super().__init__(
             bill,
-            f"the text {text!r} runs past its column or the sheet; "
-            "shorten it or give it places to break",
+            f"the text {shown!r}{where} runs {by_mm:.1f} mm past {edge}, so part of it would "
+            "not be printed; shorten it or give it spaces where it may break",
         )
-        self._init_args = (bill, text)
+        self._init_args = (bill, text, edge, by_mm, self.fields)
 
 
 class FetchRefusedError(BillError):
     """A template or data value asked to load a file or URL outside the allowed folders."""
 
-    def __init__(self, bill: str, url: str) -> None:
+    def __init__(self, bill: str, url: str, reason: str | None = None) -> None:
         self.url = url
-        super().__init__(
-            bill, f"refused to load {url!r}: only files under the template and static folders"
-        )
-        self._init_args = (bill, url)
+        self.reason = reason or "only files under the template and static folders"
+        super().__init__(bill, f"refused to load {url!r}: {self.reason}")
+        self._init_args = (bill, url, reason)
 
 
 class EngineError(BillError):

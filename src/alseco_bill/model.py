@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -30,7 +30,8 @@ ACCOUNT_PATTERN = r"^[0-9]{10}$"
 def _year_month(value: Any) -> Any:
     """Accept ``"2020-04"`` and turn it into the first day of that month."""
     if isinstance(value, str):
-        match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+        # [0-9], not \d: Python's \d also matches Arabic-Indic and fullwidth digits.
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value)
         if not match:
             raise ValueError("must be a year and month like 2020-04")
         year, month = int(match[1]), int(match[2])
@@ -46,16 +47,39 @@ def _account(value: str) -> str:
     return value
 
 
+def _decimal(places: int) -> BeforeValidator:
+    """A number's own rules, checked before pydantic's: ASCII digits only, and too many
+    decimal places said as such (``0.30000000000000004``, a float artifact, has 17
+    digits, but what is wrong with it is its decimals)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            raise ValueError("must be written with the digits 0-9 (ASCII), like 16879.04")
+        if isinstance(value, float | str | Decimal) and not isinstance(value, bool):
+            try:
+                number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+            except InvalidOperation:
+                return value  # not a number at all: pydantic says so
+            exponent = number.normalize().as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > places:
+                float_hint = isinstance(value, float)
+                hint = '; write amounts as strings, like "0.30"' if float_hint else ""
+                raise ValueError(f"must have at most {places} decimal places{hint}")
+        return value
+
+    return BeforeValidator(check)
+
+
 YearMonth = Annotated[
     date,
     BeforeValidator(_year_month),
     PlainSerializer(lambda d: f"{d.year:04d}-{d.month:02d}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}),
 ]
-Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
-Tariff = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
-Quantity = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4)]
-Reading = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=3)]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2), _decimal(2)]
+Tariff = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4), _decimal(4)]
+Quantity = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4), _decimal(4)]
+Reading = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=3), _decimal(3)]
 Account = Annotated[
     str,
     AfterValidator(_account),
@@ -130,7 +154,7 @@ class Consumer(_Model):
     name: Text | None = None
     address: Address
     residents: Annotated[int, Field(ge=0, le=50)]
-    living_area: Annotated[Decimal, Field(gt=0, le=2000, decimal_places=2)] = Field(
+    living_area: Annotated[Decimal, Field(gt=0, le=2000, decimal_places=2), _decimal(2)] = Field(
         description="Living area in m², used for heating charged per m²."
     )
 

@@ -47,10 +47,13 @@ def read_records(source: Path) -> Iterator[Record]:
 
 def _decoded(number: int, source: str, data: bytes, offset: int = 0) -> Record:
     try:
-        return Record(number, source, data.decode("utf-8"), offset)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problem = f"not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x})"
         return Record(number, source, "", offset, problem)
+    # A byte-order mark starts a file (a JSON file, or a JSONL file's first line), as
+    # some editors save them; render and validate accept it there too.
+    return Record(number, source, text.removeprefix("\ufeff") if offset == 0 else text, offset)
 
 
 def read_again(source: Path, records: list[tuple[int, str, int]]) -> list[Record]:
@@ -106,5 +109,7 @@ def delivery_key(data: dict[str, Any] | None) -> DeliveryKey:
 
 def _natural(value: object) -> tuple[tuple[int, str], ...]:
     """«12А» → ((12, ''), (0, 'а')): digits compare as numbers, letters as text."""
-    parts = re.findall(r"\d+|\D+", str(value or "").casefold())
-    return tuple((int(p), "") if p.isdigit() else (0, p) for p in parts)
+    # ASCII digits only: str.isdigit also takes «²», which int() cannot read, and \d
+    # takes Arabic-Indic digits; anything else compares as text.
+    parts = re.findall(r"[0-9]+|[^0-9]+", str(value or "").casefold())
+    return tuple((int(p), "") if p[0] in "0123456789" else (0, p) for p in parts)

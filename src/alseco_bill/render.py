@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .checks import text_fields
 from .engines import DEFAULT_ENGINE, Engine, make_engine
+from .errors import TextOverflowError
+from .glyphs import coverage
 from .model import Bill
 from .templates import make_environment, render_template
 from .theme import Theme
@@ -54,11 +57,14 @@ class Renderer:
         self.close()
 
     def parse(self, data: Mapping[str, Any] | str | bytes, source: str | None = None) -> Bill:
-        """Validate raw bill data, including that its logos exist in this theme."""
-        return parse_bill(data, source=source, logo_exists=self.theme.logo_exists)
+        """Validate raw bill data, including that its logos exist in this theme and that
+        its font has every character of its text."""
+        return parse_bill(
+            data, source=source, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme)
+        )
 
     def load(self, path: Path) -> Bill:
-        return load_bill(path, logo_exists=self.theme.logo_exists)
+        return load_bill(path, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme))
 
     def html(self, bill: Bill) -> str:
         return render_template(self.env, bill, label(bill))
@@ -66,13 +72,16 @@ class Renderer:
     def pdf(self, bill: Bill, html: str | None = None) -> bytes:
         """The bill's PDF (of this renderer's variant); ``html`` if already filled."""
         html = self.html(bill) if html is None else html
-        if self.variant.plain:
-            return self.engine.write(html, label(bill))
-        from .engines.weasyprint import WeasyPrintEngine
+        try:
+            if self.variant.plain:
+                return self.engine.write(html, label(bill))
+            from .engines.weasyprint import WeasyPrintEngine
 
-        # PdfVariant.check let only WeasyPrint through.
-        assert isinstance(self.engine, WeasyPrintEngine)
-        return write_variant(self.engine.render(html, label(bill)), bill, self.variant)
+            # PdfVariant.check let only WeasyPrint through.
+            assert isinstance(self.engine, WeasyPrintEngine)
+            return write_variant(self.engine.render(html, label(bill)), bill, self.variant)
+        except TextOverflowError as exc:
+            raise with_fields(exc, bill) from None
 
     def labels(self, language: str) -> dict[str, str]:
         """The label texts of ``language`` (its ``labels.html``), for text made outside
@@ -80,6 +89,16 @@ class Renderer:
         module = self.env.get_template(f"{language}/labels.html").module
         labels: dict[str, str] = getattr(module, "labels")  # noqa: B009
         return labels
+
+
+def with_fields(error: TextOverflowError, bill: Bill) -> TextOverflowError:
+    """``error`` naming the fields of ``bill`` that hold the text that overflowed (the
+    engine sees only the laid-out text, which may be one line of a longer value)."""
+    piece = error.text.strip()
+    fields = [path for path, text in text_fields(bill) if piece and piece in text]
+    if not fields or error.fields:
+        return error
+    return TextOverflowError(error.bill, error.text, error.edge, error.by_mm, fields)
 
 
 def label(bill: Bill) -> str:

@@ -6,10 +6,12 @@ template file, line and variable instead of an empty cell on a printed bill.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 
 from .errors import TemplateError
@@ -19,9 +21,41 @@ from .payment import payment_qr, stub_barcode
 from .theme import Theme
 
 
+class RefusedTemplate(jinja2.TemplateError):
+    """A template file that resolves outside the theme's folders (a symbolic link)."""
+
+    def __init__(self, name: str, path: str) -> None:
+        super().__init__(
+            f"refused to load {path!r}: it leads outside the template and static folders"
+        )
+        self.name = name
+
+
+class ThemeLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader under the rule every engine obeys (``Theme.allowed_file``):
+    a template is read only if, resolved, it lies in the theme's folders, so a symbolic
+    link in a designer's folder cannot make rendering read the machine's files."""
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__(theme.template_dirs)
+        self.theme = theme
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        # Checked before reading: Jinja would follow the link to read the file.
+        for folder in self.searchpath:
+            candidate = Path(folder, *split_template_path(template))
+            if candidate.is_file() or candidate.is_symlink():
+                if self.theme.allowed_file(candidate) is None:
+                    raise RefusedTemplate(template, str(candidate.resolve()))
+                break
+        return super().get_source(environment, template)
+
+
 def make_environment(theme: Theme) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(theme.template_dirs),
+        loader=ThemeLoader(theme),
         # Templates are read once per environment; the preview makes a new one when
         # a file changes, so checking every file's time for every bill is not needed.
         auto_reload=False,
@@ -67,6 +101,8 @@ def render_template(env: jinja2.Environment, bill: Bill, label: str) -> str:
         raise TemplateError(
             label, exc.name or exc.filename, exc.lineno, exc.message or ""
         ) from None
+    except RefusedTemplate as exc:
+        raise TemplateError(label, exc.name, None, exc.message or "") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(label, str(exc.name), None, "template not found") from None
     except Exception as exc:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from .errors import UsageError
@@ -67,11 +67,20 @@ class Theme:
         return resolved if inside and resolved.is_file() else None
 
     def find_static(self, relative: str) -> Path | None:
-        """The first static file at ``relative`` (e.g. ``logos/almaty-su.svg``)."""
+        """The first static file at ``relative`` (e.g. ``logos/almaty-su.svg``).
+
+        The first folder that has the name decides, whatever it is: a symbolic link
+        there that leads outside the folders is returned as it is, for the engines to
+        refuse (``allowed_file``), never passed over for the packaged file.
+        """
+        if PurePosixPath(relative).is_absolute() or ".." in PurePosixPath(relative).parts:
+            return None
         for folder in self.static_dirs:
-            candidate = (folder / relative).resolve()
-            if candidate.is_relative_to(folder) and candidate.is_file():
+            candidate = folder / relative
+            if candidate.is_symlink():
                 return candidate
+            if candidate.is_file():
+                return candidate.resolve()
         return None
 
     def static_url(self, relative: str) -> str:
@@ -83,6 +92,8 @@ class Theme:
         return quote((found or self.static_dirs[-1] / relative).as_posix())
 
     def logo_exists(self, name: str) -> bool:
+        # A link that leads outside "exists": rendering refuses it by name, rather than
+        # the data being told that the logo is missing.
         return self.find_static(f"logos/{name}") is not None
 
 

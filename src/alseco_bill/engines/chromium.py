@@ -49,6 +49,7 @@ from ..errors import (
 from ..files import MEDIA_TYPES
 from ..theme import Theme
 from .browser import chromium_path, launch_chromium
+from .images import UnreadableImage, check_raster, svg_references
 from .pages import DocumentInfo, join_pdfs, normalise, split_pages
 from .part import BillPage, compose, group_bills, split_bill
 from .protocol import MAX_PAGES
@@ -101,8 +102,8 @@ class ChromiumEngine:
         self._count = 0
         self._document_url = ""
         self._document = b""
-        self._refused: list[str] = []
-        self._files: dict[Path, tuple[int, int, bytes]] = {}
+        self._refused: dict[str, str | None] = {}  # URL → why, if more than the rule
+        self._files: dict[Path, tuple[int, int, bytes, str | None]] = {}
         self._viewport = 0
 
     def write(self, html: str, label: str) -> bytes:
@@ -216,7 +217,7 @@ class ChromiumEngine:
         self._count += 1
         self._document_url = f"{ORIGIN}{self.base_path}alseco-bill-{self._count}.html"
         self._document = document.encode()
-        self._refused = []
+        self._refused = {}
         from playwright.sync_api import Error as PlaywrightError
 
         try:
@@ -233,10 +234,10 @@ class ChromiumEngine:
             )
         except PlaywrightError as exc:  # a crashed or hung browser: this part fails
             if self._refused:
-                raise FetchRefusedError(label, self._refused[0]) from None
+                raise self._refusal(label) from None
             raise EngineError(label, f"Chromium failed: {exc.message}") from None
         if self._refused:
-            raise FetchRefusedError(label, self._refused[0])
+            raise self._refusal(label)
         return findings
 
     def _print(self, label: str) -> bytes:
@@ -248,7 +249,7 @@ class ChromiumEngine:
         except PlaywrightError as exc:
             raise EngineError(label, f"Chromium failed: {exc.message}") from None
         if self._refused:
-            raise FetchRefusedError(label, self._refused[0])
+            raise self._refusal(label)
         return pdf
 
     def _open_page(self) -> Page:
@@ -284,21 +285,26 @@ class ChromiumEngine:
             self._refuse(url)
             route.abort("blockedbyclient")
             return
+        data, problem = self._read(path)
+        if problem is not None:
+            self._refuse(url, problem)
+            route.abort("blockedbyclient")
+            return
         kind = MEDIA_TYPES.get(path.suffix.lower())
         route.fulfill(
-            status=200,
-            body=self._read(path),
-            headers={"Content-Type": kind or "application/octet-stream"},
+            status=200, body=data, headers={"Content-Type": kind or "application/octet-stream"}
         )
 
-    def _read(self, path: Path) -> bytes:
-        """The file's bytes, read again only when it changed (the preview edits them)."""
+    def _read(self, path: Path) -> tuple[bytes, str | None]:
+        """The file's bytes and what is wrong with it as an image, if anything; read
+        and checked again only when it changed (the preview edits them)."""
         stat = path.stat()
         cached = self._files.get(path)
         if cached is None or cached[:2] != (stat.st_mtime_ns, stat.st_size):
-            cached = (stat.st_mtime_ns, stat.st_size, path.read_bytes())
+            data = path.read_bytes()
+            cached = (stat.st_mtime_ns, stat.st_size, data, _image_problem(path, data))
             self._files[path] = cached
-        return cached[2]
+        return cached[2], cached[3]
 
     def _allowed_file(self, url: str) -> Path | None:
         """The file a page URL names, if the theme allows it (``Theme.allowed_file``)."""
@@ -321,9 +327,37 @@ class ChromiumEngine:
         elif message.text.startswith(_LOCAL_RESOURCE):  # a file: URL, never served
             self._refuse(message.text.removeprefix(_LOCAL_RESOURCE).strip())
 
-    def _refuse(self, url: str) -> None:
-        if url not in self._refused:
-            self._refused.append(url)
+    def _refuse(self, url: str, reason: str | None = None) -> None:
+        # A theme path asked of the made-up origin is named as the file it would be,
+        # as WeasyPrint names it.
+        if url.startswith(ORIGIN + "/"):
+            url = "file://" + url.removeprefix(ORIGIN)
+        self._refused.setdefault(url, reason)
+
+    def _refusal(self, label: str) -> FetchRefusedError:
+        url, reason = next(iter(self._refused.items()))
+        return FetchRefusedError(label, url, reason)
+
+
+def _image_problem(path: Path, data: bytes) -> str | None:
+    """Why a theme image may not print, as ``images`` judges it for WeasyPrint too.
+
+    Chromium draws an SVG image in a mode that loads nothing it names: a logo built
+    from other files would print blank, so any such reference is refused.
+    """
+    try:
+        if path.suffix.lower() == ".svg":
+            references = svg_references(data)
+            if references:
+                return (
+                    f"the SVG names {references[0]!r}; an SVG image must hold "
+                    "everything it draws (Chromium loads nothing an image names)"
+                )
+        elif path.suffix.lower() == ".png":
+            check_raster(data)
+    except UnreadableImage as exc:
+        return str(exc)
+    return None
 
 
 def _finding_error(label: str, finding: dict[str, Any] | None) -> BillError | None:
@@ -331,7 +365,7 @@ def _finding_error(label: str, finding: dict[str, Any] | None) -> BillError | No
         return None
     if finding["kind"] == "height":
         return LayoutOverflowError(label, max(int(finding["pages"]), MAX_PAGES + 1), MAX_PAGES)
-    return TextOverflowError(label, str(finding["text"]))
+    return TextOverflowError(label, str(finding["text"]), str(finding["edge"]), finding["mm"])
 
 
 def _page_count(pdf: bytes) -> int:

@@ -12,8 +12,9 @@ from typing import Any
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from ..errors import BillError, FetchRefusedError, LayoutOverflowError
+from ..errors import BillError, FetchRefusedError, LayoutOverflowError, TextOverflowError
 from ..theme import Theme
+from .boxes import text_overflows
 from .fetch import FolderFetcher, RefusedURL
 from .protocol import MAX_PAGES, each_bill
 
@@ -26,7 +27,8 @@ class WeasyPrintEngine:
         self.image_cache: dict[str, Any] = {}
 
     def render(self, html: str, label: str) -> Any:
-        """Lay the bill out (a WeasyPrint document); refuses foreign URLs and overflow."""
+        """Lay the bill out (a WeasyPrint document); refuses foreign URLs, a second page
+        and text that runs past its column or the page (it would not all be printed)."""
         source = HTML(
             string=html,
             base_url=self.theme.static_dirs[-1].as_uri() + "/",
@@ -35,9 +37,11 @@ class WeasyPrintEngine:
         try:
             document = source.render(font_config=self.font_config, cache=self.image_cache)
         except RefusedURL as exc:
-            raise FetchRefusedError(label, exc.url) from None
+            raise FetchRefusedError(label, exc.url, exc.reason) from None
         if len(document.pages) > MAX_PAGES:
             raise LayoutOverflowError(label, len(document.pages), MAX_PAGES)
+        for overflow in text_overflows(document):
+            raise TextOverflowError(label, overflow.text, overflow.edge, overflow.by_mm)
         return document
 
     def write(self, html: str, label: str) -> bytes:

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from starlette.applications import Starlette
@@ -90,7 +91,10 @@ def create_app(
         entries = workspace.entries()
         groups: dict[str, list[dict[str, str]]] = {name: [] for name in GROUP_ORDER}
         for entry in entries:
-            groups[entry.group].append({"id": entry.id, "title": entry.title})
+            item = {"id": entry.id, "title": entry.title}
+            if entry.problem:
+                item["problem"] = entry.problem
+            groups[entry.group].append(item)
         listed = [{"name": name, "bills": items} for name, items in groups.items() if items]
         # The first --data file, else the first example: what the designer asked to see.
         first = entries[0].id if entries else None
@@ -125,11 +129,19 @@ def create_app(
 
     async def static(request: Request) -> Response:
         found = workspace.theme.find_static(request.path_params["path"])
+        # The rule the engines obey: a link leading outside the folders is not served.
+        found = workspace.theme.allowed_file(found) if found is not None else None
         if found is None:
             raise HTTPException(404, "no such static file")
         return FileResponse(found, headers=NO_CACHE)
 
     async def events(websocket: WebSocket) -> None:
+        if not same_origin(websocket):
+            # Any web page may open a WebSocket to 127.0.0.1; only the preview's own may
+            # listen to it. Closing before accepting answers the handshake with 403.
+            log.warning("refused a WebSocket from origin %r", websocket.headers.get("origin"))
+            await websocket.close(code=1008)
+            return
         await websocket.accept()
         with hub.subscribe() as queue:
             await websocket.send_json({"version": workspace.version})
@@ -162,6 +174,16 @@ def create_app(
     )
     app.state.workspace = workspace  # for tests that change files and wait for a render
     return app
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """Whether the page that opens the socket was served by this preview: its Origin
+    (which browsers always send) is the scheme, host and port the request came to."""
+    origin = urlsplit(websocket.headers.get("origin", ""))
+    host = websocket.headers.get("host", "")
+    if origin.scheme not in ("http", "https") or not host:
+        return False
+    return origin.netloc.lower() == host.lower()
 
 
 async def _forward(queue: asyncio.Queue[int], websocket: WebSocket) -> None:

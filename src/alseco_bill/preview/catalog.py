@@ -2,19 +2,21 @@
 
 A data file is re-read on every render, so saving it shows the change; its variant
 and language are peeked at only to group it in the list, and a file too broken to
-tell still appears (its render then explains what is wrong).
+tell (not UTF-8, not JSON, nested absurdly deep) still appears, with its problem, and
+its render explains it in full: one broken file never stops the preview.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from ..errors import InvalidBillError
 from ..model import Language, Variant
+from ..validation import read_json
 
 # Folders of bills looked for in the project: the examples, and the designers' gallery.
 BILL_FOLDERS = ("examples", "gallery")
@@ -30,6 +32,7 @@ class Entry:
     variant: Variant | None
     language: Language | None
     path: Path | None = None
+    problem: str | None = None  # why the file could not even be peeked at
 
     @property
     def group(self) -> str:
@@ -62,18 +65,19 @@ def catalog(project: Path, chosen: Sequence[Path] = ()) -> list[Entry]:
 
 def _file_entry(path: Path, project: Path) -> Entry:
     shown = str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
-    variant, language = _peek(path)
-    return Entry(f"file:{shown}", shown, variant, language, path)
-
-
-def _peek(path: Path) -> tuple[Variant | None, Language | None]:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None, None
+        # Read as render reads it (a BOM allowed, UTF-8 only, no key given twice).
+        data = read_json(path.read_bytes(), shown)
+    except OSError as exc:
+        return Entry(f"file:{shown}", shown, None, None, path, f"cannot read: {exc.strerror}")
+    except InvalidBillError as exc:
+        problem = "; ".join(str(p) if p.path else p.message for p in exc.problems)
+        return Entry(f"file:{shown}", shown, None, None, path, problem)
     if not isinstance(data, dict):
-        return None, None
-    return _member(Variant, data.get("variant")), _member(Language, data.get("language"))
+        return Entry(f"file:{shown}", shown, None, None, path, "a bill must be a JSON object")
+    variant = _member(Variant, data.get("variant"))
+    language = _member(Language, data.get("language"))
+    return Entry(f"file:{shown}", shown, variant, language, path)
 
 
 def _member(kind: type[E], value: object) -> E | None:

@@ -20,10 +20,11 @@ from ..errors import (
     LayoutOverflowError,
     Problem,
     TemplateError,
+    TextOverflowError,
 )
 from ..model import Bill
 from ..raster import png_bytes, rasterize
-from ..render import Renderer, label
+from ..render import Renderer, label, with_fields
 from ..sample import sample_bill
 from ..templates import make_environment, render_template, template_name
 from ..theme import Theme
@@ -72,6 +73,7 @@ def render_entry(
     """Render one bill as the print engine and as a browser would show it."""
     html: str | None = None
     template: str | None = None
+    bill: Bill | None = None
     try:
         bill = load_entry(entry, renderer)
         name, template = label(bill), template_name(bill)
@@ -87,8 +89,10 @@ def render_entry(
     except TemplateError as exc:
         where = _template_file(renderer.theme, exc.template)
         return Outcome(failure=Failure("template", _reason(exc), where, exc.line))
-    except LayoutOverflowError as exc:
+    except (LayoutOverflowError, TextOverflowError) as exc:
         where = _template_file(renderer.theme, template)
+        if isinstance(exc, TextOverflowError) and bill is not None:
+            exc = with_fields(exc, bill)
         return Outcome(html=html, failure=Failure("layout", exc.message, where))
     except FetchRefusedError as exc:
         return Outcome(html=html, failure=Failure("file", exc.message))
