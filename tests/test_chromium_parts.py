@@ -260,3 +260,31 @@ def test_merged_files_draw_each_logo_once_and_look_the_same(
     finally:
         before.close()
         after.close()
+
+
+@pytest.mark.parametrize("engine_name", ["weasyprint", "chromium"])
+def test_a_batch_never_prints_a_clipped_supplier_name(tmp_path: Path, engine_name: str) -> None:
+    bills = list(sample_bills(3, seed=8))
+    long_name = json.loads(bills[1].model_dump_json())
+    long_name["suppliers"][0]["name"] = "Ә" * 60
+    source = tmp_path / "bills.jsonl"
+    lines = [bills[0].model_dump_json(), json.dumps(long_name), bills[2].model_dump_json()]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = render_batch(source, tmp_path / "run", merge=3, engine=engine_name, workers=1)
+    assert summary.complete
+    rejected = (tmp_path / "run" / "rejected.jsonl").read_text("utf-8")
+    if summary.rejected:
+        # Refused, naming the field of the text pushed out (the long name widens the
+        # suppliers' row, so another supplier's name runs off the sheet): never
+        # printed in part.
+        row = json.loads(rejected)
+        assert row["number"] == 2
+        assert row["errors"][0]["path"].startswith("suppliers[")
+        assert row["errors"][0]["path"].endswith("].name")
+        assert "past the page" in row["errors"][0]["message"]
+    else:
+        pdf = (tmp_path / "run" / "print" / "print-00001.pdf").read_bytes()
+        texts = page_texts(pdf)
+        page = next(t for t in texts if long_name["account"] in t)
+        assert page.replace("\r", "").replace("\n", "").count("Ә") >= 60
+    assert summary.rejected == 1 or engine_name == "chromium"

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engines import DEFAULT_ENGINE
-from .errors import BillError, FetchRefusedError, InvalidBillError, Problem
+from .errors import BillError, FetchRefusedError, InvalidBillError, Problem, TextOverflowError
 from .model import Bill
 from .outline import bookmark
 from .records import account_of, peek
-from .render import Renderer, label
+from .render import Renderer, label, with_fields
 from .theme import Theme
 from .variants import PdfVariant
 
@@ -96,20 +96,20 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
         }
         merged, errors = renderer.engine.write_merged([(html, name) for _, _, html, name in filled])
         result.merged = merged
-        for (number, account, _, _), error in zip(filled, errors, strict=True):
-            _record(result, number, account, error)
+        for (number, _, _, _), bill, error in zip(filled, bills, errors, strict=True):
+            _record(result, number, bill, error)
         return result
     if renderer.variant.plain:
         outcomes = renderer.engine.write_each([(html, name) for _, _, html, name in filled])
     else:  # archive or tagged: each file carries its own bill's data
         htmls = [html for _, _, html, _ in filled]
         outcomes = [_pdf(renderer, b, html) for b, html in zip(bills, htmls, strict=True)]
-    for (number, account, _, _), outcome in zip(filled, outcomes, strict=True):
+    for (number, _, _, _), bill, outcome in zip(filled, bills, outcomes, strict=True):
         if isinstance(outcome, BillError):
-            _record(result, number, account, outcome)
+            _record(result, number, bill, outcome)
         else:
             result.pdfs.append(outcome)
-            _record(result, number, account, None)
+            _record(result, number, bill, None)
     return result
 
 
@@ -120,10 +120,16 @@ def _pdf(renderer: Renderer, bill: Bill, html: str) -> bytes | BillError:
         return exc
 
 
-def _record(result: ChunkResult, number: int, account: str, error: BillError | None) -> None:
+def _record(result: ChunkResult, number: int, bill: Bill, error: BillError | None) -> None:
     if error is None:
-        result.rendered.append((number, account))
+        result.rendered.append((number, bill.account))
     elif isinstance(error, FetchRefusedError):
         raise error
+    elif isinstance(error, TextOverflowError):
+        # Named by the fields that hold the text, as render and validate name them.
+        error = with_fields(error, bill)
+        paths = error.fields or ("",)
+        problems = [Problem(path, error.message) for path in paths]
+        result.rejected.append(Rejection(number, bill.account, problems))
     else:
-        result.rejected.append(Rejection(number, account, [Problem("", error.message)]))
+        result.rejected.append(Rejection(number, bill.account, [Problem("", error.message)]))

@@ -68,7 +68,7 @@
       for (const rect of range.getClientRects()) {
         if (rect.width === 0) continue;
         const past = [
-          ["the sheet", rect.right - sheet.right, sheet.left - rect.left],
+          ["the page", rect.right - sheet.right, sheet.left - rect.left],
           ["its column", rect.right - column.right, column.left - rect.left],
         ].find(([, right, left]) => Math.max(right, left) > SLACK);
         if (past) {
