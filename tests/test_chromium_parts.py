@@ -25,7 +25,7 @@ from alseco_bill.engines.chromium import ChromiumEngine
 from alseco_bill.errors import BillError, TextOverflowError
 
 GALLERY = sorted((ROOT / "gallery").glob("*.json"))
-TOO_TALL = '<div style="height: 150mm"></div>'
+TOO_TALL = '<div style="height: 250mm"></div>'  # more than any bill leaves free
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def bills() -> list[tuple[str, str, str]]:
 
 def overflowing(html: str) -> str:
     """The bill with a block inside its sheet that no A4 page holds."""
-    return html.replace('<div class="sheet-spacer">', TOO_TALL + '<div class="sheet-spacer">', 1)
+    return html.replace('<div class="sheet-foot">', TOO_TALL + '<div class="sheet-foot">', 1)
 
 
 def page_texts(pdf: bytes) -> list[str]:
@@ -121,7 +121,7 @@ def test_text_running_past_its_column_is_refused(
     squeezed = '<p style="width: 20mm; white-space: nowrap">Ақтөбе-Қызылорда-Өскемен-Шымкент</p>'
     _, html, label = bills[1]
     part = [
-        (html.replace('<div class="sheet-spacer">', squeezed + '<div class="sheet-spacer">'), label)
+        (html.replace('<div class="sheet-foot">', squeezed + '<div class="sheet-foot">'), label)
     ]
     part.append((bills[0][1], bills[0][2]))
     pdf, errors = engine.write_merged(part)
@@ -288,3 +288,59 @@ def test_a_batch_never_prints_a_clipped_supplier_name(tmp_path: Path, engine_nam
         page = next(t for t in texts if long_name["account"] in t)
         assert page.replace("\r", "").replace("\n", "").count("Ә") >= 60
     assert summary.rejected == 1 or engine_name == "chromium"
+
+
+def test_a_body_with_attributes_is_printed_alone_with_the_same_rules(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
+    """A designer's older base.html (attributes on <body>) still prints, one document
+    per such bill, with its own title; overflow is still refused."""
+    older = [(html.replace("<body>", '<body class="bill">', 1), label) for _, html, label in bills]
+    older[2] = (overflowing(older[2][0]), older[2][1])
+    outcomes = engine.write_each(older[:4])
+    assert isinstance(outcomes[2], LayoutOverflowError)
+    for (account, _, _), outcome in zip(bills[:4], outcomes, strict=True):
+        if isinstance(outcome, bytes):
+            path = tmp_path / f"{account}.pdf"
+            path.write_bytes(outcome)
+            assert f"· {account} ·" in run_tool("pdfinfo", path).split("\n")[0]
+            assert account in page_texts(outcome)[0]
+    pdf, errors = engine.write_merged(older[:4])
+    assert [type(e).__name__ if e else None for e in errors] == [
+        None,
+        None,
+        "LayoutOverflowError",
+        None,
+    ]
+    assert pdf is not None
+    texts = page_texts(pdf)
+    assert len(texts) == 3
+    assert all(bills[i][0] in text for i, text in zip((0, 1, 3), texts, strict=True))
+
+
+@pytest.mark.parametrize("engine_name", ["weasyprint", "chromium"])
+def test_the_foot_of_the_sheet_is_checked_like_the_rest(
+    bills: list[tuple[str, str, str]], engine_name: str
+) -> None:
+    """The foot (notices, last line, stub) is positioned at the bottom: text running off
+    it is refused, and so is a top that runs into it, or a foot taller than the page."""
+    from alseco_bill.engines import make_engine
+
+    _, html, label = bills[0]
+    foot = '<div class="sheet-foot">'
+    off_the_page = '<p style="white-space: nowrap">' + "Қысқаша хабарлама " * 30 + "</p>"
+    cases = {
+        "text": html.replace(foot, foot + off_the_page, 1),
+        "top": html.replace(foot, TOO_TALL + foot, 1),
+        "foot": html.replace(foot, foot + '<div style="height: 290mm"></div>', 1),
+    }
+    engine = make_engine(engine_name, Theme.create())
+    try:
+        with pytest.raises(TextOverflowError, match="past its column"):
+            engine.write(cases["text"], label)
+        for case in ("top", "foot"):
+            with pytest.raises(LayoutOverflowError, match="must fit 1 A4 sheet"):
+                engine.write(cases[case], label)
+        assert engine.write(html, label).startswith(b"%PDF-")
+    finally:
+        engine.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout.absolute import AbsolutePlaceholder
 
 # CSS pixels (1/96 in). Glyph advances are fractional; a clipped glyph is several px.
 TOLERANCE = 0.5
@@ -43,6 +44,8 @@ def text_overflows(document: Any) -> Iterator[Overflow]:
 def _walk(
     box: Any, column: tuple[float, float], area: tuple[float, float], page: int
 ) -> Iterator[Overflow]:
+    if isinstance(box, AbsolutePlaceholder):  # the sheet's foot is positioned
+        box = box._box
     if isinstance(box, boxes.BlockContainerBox) and box.width is not None:
         left = box.content_box_x()
         column = (left, left + box.width)

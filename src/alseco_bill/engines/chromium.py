@@ -158,10 +158,10 @@ class ChromiumEngine:
         pdfs: list[bytes] = []
         printed: list[int] = []
         for group in group_bills(pages):
-            members = [(i, page) for i in group if (page := pages[i]) is not None]
+            members = [(i, page) for i in group if (page := pages[i]) and page.boxable]
             if members:
                 laid = self._print_part(members, [bills[i][1] for i in group])
-            else:  # a body that cannot be boxed: printed alone, checked by page count
+            else:  # a bill that cannot be boxed: printed as it is, alone
                 laid = self._print_alone(bills[group[0]][0], bills[group[0]][1], group[0])
             for i, error in zip(group, laid.errors, strict=True):
                 errors[i] = error
@@ -172,7 +172,7 @@ class ChromiumEngine:
         return _Laid(pdf, printed, errors)
 
     def _print_part(self, members: list[tuple[int, BillPage]], labels: list[str]) -> _Laid:
-        findings = self._load(compose([page for _, page in members]), labels[0], measure=True)
+        findings = self._load(compose([page for _, page in members]), labels[0])
         errors: list[BillError | None] = [
             _finding_error(label, finding) for label, finding in zip(labels, findings, strict=True)
         ]
@@ -199,7 +199,7 @@ class ChromiumEngine:
         )
 
     def _print_alone(self, html: str, label: str, index: int) -> _Laid:
-        findings = self._load(html, label, measure=True)
+        findings = self._load(html, label)
         error = _finding_error(label, findings[0])
         if error is not None:
             return _Laid(None, [], [error])
@@ -209,7 +209,7 @@ class ChromiumEngine:
             return _Laid(None, [], [LayoutOverflowError(label, pages, MAX_PAGES)])
         return _Laid(pdf, [index], [None])
 
-    def _load(self, document: str, label: str, measure: bool) -> list[dict[str, Any] | None]:
+    def _load(self, document: str, label: str) -> list[dict[str, Any] | None]:
         """Load ``document`` into the page and measure its bills' boxes."""
         if self._count and self._count % FRESH_PAGE_AFTER == 0:
             self._close_page()

@@ -59,6 +59,17 @@
     if (sheet.height > height + SLACK) {
       return { kind: "height", pages: Math.ceil((sheet.height - SLACK) / height) };
     }
+    // The foot sits at the bottom of a sheet of fixed height (bill.css): anything else
+    // of the sheet that runs into it means more than the sheet holds.
+    const foot = box.querySelector(".sheet-foot");
+    if (foot) {
+      const footTop = foot.getBoundingClientRect().top;
+      let bottom = -Infinity;
+      for (const element of foot.parentElement.querySelectorAll("*")) {
+        if (!foot.contains(element)) bottom = Math.max(bottom, element.getBoundingClientRect().bottom);
+      }
+      if (bottom - footTop > SLACK) return { kind: "height", pages: 2 };
+    }
     const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
     const range = document.createRange();
     for (let text = walker.nextNode(); text; text = walker.nextNode()) {
@@ -68,8 +79,8 @@
       for (const rect of range.getClientRects()) {
         if (rect.width === 0) continue;
         const past = [
-          ["the page", rect.right - sheet.right, sheet.left - rect.left],
           ["its column", rect.right - column.right, column.left - rect.left],
+          ["the page", rect.right - sheet.right, sheet.left - rect.left],
         ].find(([, right, left]) => Math.max(right, left) > SLACK);
         if (past) {
           const mm = (Math.max(past[1], past[2]) * 25.4) / 96;

@@ -6,7 +6,8 @@ bill's body in its own page-sized box with a page break after it. The bills' HTM
 comes from our templates (data values are escaped, so a value cannot close a tag),
 and only two things of it are used: the shared head (the stylesheet) and the body.
 A bill whose head differs from its neighbours' starts a new document; a bill whose
-``<body>`` carries attributes cannot be moved into a box and is printed on its own.
+``<body>`` carries attributes (a designer's older ``base.html``) cannot be moved into a
+box without losing them, and is printed on its own.
 
 Nothing of a bill's text is rewritten: the body is copied as it is.
 """
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _HEAD = re.compile(r"<head\b[^>]*>(.*?)</head\s*>", re.S | re.I)
-_BODY_OPEN = re.compile(r"<body\s*>", re.I)
+_BODY_OPEN = re.compile(r"<body(\s[^>]*)?>", re.I)
 _BODY_CLOSE = "</body>"
 _HTML_LANG = re.compile(r"<html\b[^>]*?\slang=\"([^\"]*)\"", re.I)
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
@@ -40,10 +41,11 @@ class BillPage:
     lang: str
     title: str
     meta: dict[str, str] = field(default_factory=dict)
+    boxable: bool = True  # False: its <body> has attributes a box would lose
 
 
 def split_bill(html: str) -> BillPage | None:
-    """The bill's head and body, or None when it cannot share a document."""
+    """The bill's head and body, or None when the document has neither."""
     head = _HEAD.search(html)
     opening = _BODY_OPEN.search(html)
     closing = html.rfind(_BODY_CLOSE)
@@ -57,18 +59,27 @@ def split_bill(html: str) -> BillPage | None:
         lang=lang[1] if lang else "",
         title=title[1].strip() if title else "",
         meta={m[1]: m[2] for m in _META_NAMED.finditer(head[1])},
+        boxable=not (opening[1] or "").strip(),
     )
 
 
 def group_bills(pages: Sequence[BillPage | None]) -> list[list[int]]:
-    """Indexes of ``pages`` in order, cut into runs that can share one document."""
+    """Indexes of ``pages`` in order, cut into runs that can share one document; a
+    bill that cannot be boxed is a run of its own."""
     groups: list[list[int]] = []
     previous: BillPage | None = None
     for i, page in enumerate(pages):
-        if page is None or previous is None or page.head != previous.head:
-            groups.append([i])
-        else:
+        joins = (
+            page is not None
+            and previous is not None
+            and page.boxable
+            and previous.boxable
+            and page.head == previous.head
+        )
+        if joins:
             groups[-1].append(i)
+        else:
+            groups.append([i])
         previous = page
     return groups
 

@@ -17,6 +17,7 @@ from ..theme import Theme
 from .boxes import text_overflows
 from .fetch import FolderFetcher, RefusedURL
 from .protocol import MAX_PAGES, each_bill
+from .sheet import overrun
 
 
 class WeasyPrintEngine:
@@ -40,6 +41,8 @@ class WeasyPrintEngine:
             raise FetchRefusedError(label, exc.url, exc.reason) from None
         if len(document.pages) > MAX_PAGES:
             raise LayoutOverflowError(label, len(document.pages), MAX_PAGES)
+        if overrun(document, source.etree_element):  # more than the sheet holds
+            raise LayoutOverflowError(label, MAX_PAGES + 1, MAX_PAGES)
         for overflow in text_overflows(document):
             raise TextOverflowError(label, overflow.text, overflow.edge, overflow.by_mm)
         return document
