@@ -14,6 +14,7 @@ which page of which file.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -42,10 +43,11 @@ from .theme import Theme
 from .variants import PdfVariant
 from .worker import ChunkResult, Settings, render_chunk
 
-# Bills per task without merging: WeasyPrint's cost is per bill, so small tasks keep
-# workers evenly busy; Chromium's is mostly per document, and it lays a task out as one.
-CHUNKS = {"weasyprint": 8, "chromium": 50}
-PART = 50  # bills per task when merging
+CHUNK = 8  # WeasyPrint bills per task without merging: small tasks keep workers even
+PART = 50  # WeasyPrint bills per task when merging (each part embeds its fonts once)
+# Chromium lays a task out as one document, and its cost is mostly per document:
+# tasks as large as this, but small enough that every worker gets at least two.
+DOCUMENT = (25, 100)
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (records finished, total)
 
@@ -98,8 +100,8 @@ def run_batch(
     run = _Run(source, manifest, options.settings, progress or (lambda done, total: None))
     summary = BatchSummary(total=count_records(source), resumed=len(manifest.done_numbers()))
     try:
-        with _executor(options) as (executor, limit):
-            run.executor, run.limit = executor, limit
+        with _executor(options) as (executor, workers):
+            run.executor, run.workers = executor, workers
             run.report(summary.total)
             if options.merge:
                 run.merged(options.merge, summary.total)
@@ -120,7 +122,7 @@ class _Run:
     settings: Settings
     progress: Progress
     executor: Executor | None = None
-    limit: int = 1
+    workers: int = 1
     # Account → the record whose bill was rendered for it. Duplicates are decided
     # after validation and in processing order, so the first *valid* record wins, the
     # same whether the run went straight through or was resumed.
@@ -130,7 +132,7 @@ class _Run:
         done = self.manifest.done_numbers()
         self.accounts = self.manifest.rendered_accounts()
 
-        size = CHUNKS.get(self.settings.engine, PART)
+        size = self.task_size(CHUNK, total)
 
         def chunks() -> Iterator[list[Record]]:
             chunk: list[Record] = []
@@ -166,14 +168,15 @@ class _Run:
             for i, name in enumerate(names)
             if not self.manifest.has_file(name)
         ]
-        # A file is laid out in parts of PART bills, one task each, so that every
-        # worker helps with every file; the parts are joined in order when the last
-        # arrives. Each part embeds its own font subset: ~1 KB a bill more than one
-        # document per file, for all cores instead of one.
+        # A file is laid out in parts, one task each, so that every worker helps with
+        # every file; the parts are joined in order when the last arrives. Each part
+        # embeds its own font subset: ~1 KB a bill more than one document per file,
+        # for all cores instead of one.
+        step = self.task_size(PART, len(index))
         parts = [
-            (name, group[i : i + PART], i + PART >= len(group))
+            (name, group[i : i + step], i + step >= len(group))
             for name, group in todo
-            for i in range(0, len(group), PART)
+            for i in range(0, len(group), step)
         ]
 
         def chunks() -> Iterator[list[Record]]:
@@ -205,6 +208,13 @@ class _Run:
                 pdfs, keep, bills, bookmarks = [], [], [], []
                 self.report(total)
 
+    def task_size(self, weasyprint: int, bills: int) -> int:
+        """Bills per task for this run's engine (``weasyprint`` for WeasyPrint's)."""
+        if self.settings.engine != "chromium":
+            return weasyprint
+        smallest, largest = DOCUMENT
+        return max(smallest, min(largest, math.ceil(bills / (2 * self.workers))))
+
     def report(self, total: int) -> None:
         self.progress(self.manifest.finished, total)
 
@@ -235,13 +245,15 @@ class _Run:
     def _results(
         self, chunks: Iterator[list[Record]], merge: bool
     ) -> Iterator[tuple[list[Record], ChunkResult]]:
-        """Each chunk with its result, in submission order, at most ``limit`` pending."""
+        """Each chunk with its result, in submission order; three per worker pending,
+        enough to keep every worker busy while results are written, few enough to keep
+        memory flat."""
         assert self.executor is not None
         pending: deque[tuple[list[Record], Future[ChunkResult]]] = deque()
         for chunk in chunks:
             items = [(r.number, r.text) for r in chunk]
             pending.append((chunk, self.executor.submit(render_chunk, self.settings, items, merge)))
-            if len(pending) >= self.limit:
+            if len(pending) >= 3 * self.workers:
                 records, future = pending.popleft()
                 yield records, future.result()
         while pending:
@@ -271,17 +283,16 @@ def fingerprint(paths: Sequence[Path]) -> str:
 
 @contextmanager
 def _executor(options: BatchOptions) -> Iterator[tuple[Executor, int]]:
-    """The executor, and how many tasks may be pending: enough to keep every worker
-    busy while results are written, few enough to keep memory flat."""
+    """The executor, and how many tasks it runs at once (processes or threads)."""
     if options.scheduler:
         from distributed import Client
 
         with Client(options.scheduler) as client:  # type: ignore[no-untyped-call]
             threads = sum(client.nthreads().values()) or 1
-            yield client.get_executor(pure=False), 3 * threads
+            yield client.get_executor(pure=False), threads
         return
     workers = options.workers or os.cpu_count() or 1
     # forkserver: workers start from a clean process, not a fork of one that may
     # hold threads (the progress display) or open files.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        yield pool, 3 * workers
+        yield pool, workers
