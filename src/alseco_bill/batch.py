@@ -26,10 +26,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
 
-from .engines.pages import join_pdfs
 from .errors import Problem
 from .manifest import Manifest
-from .outline import with_outline
+from .outline import print_file
 from .records import (
     DeliveryKey,
     Record,
@@ -202,9 +201,9 @@ class _Run:
             if last:
                 if bills:
                     whole = len(pdfs) == 1 and len(keep[0]) == len(result.rendered)
-                    pdf = pdfs[0] if whole else join_pdfs(pdfs, keep)
                     title = f"ALSECO print file {Path(name).stem}: {len(bills)} bills"
-                    self.manifest.add_file(name, with_outline(pdf, title, bookmarks), bills)
+                    pdf = print_file(pdfs, None if whole else keep, title, bookmarks)
+                    self.manifest.add_file(name, pdf, bills)
                 pdfs, keep, bills, bookmarks = [], [], [], []
                 self.report(total)
 
@@ -293,6 +292,11 @@ def _executor(options: BatchOptions) -> Iterator[tuple[Executor, int]]:
         return
     workers = options.workers or os.cpu_count() or 1
     # forkserver: workers start from a clean process, not a fork of one that may
-    # hold threads (the progress display) or open files.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+    # hold threads (the progress display) or open files. It imports the worker and
+    # its engine once, for all workers (a no-op if this process started it before).
+    context = get_context("forkserver")
+    context.set_forkserver_preload(
+        ["alseco_bill.worker", f"alseco_bill.engines.{options.settings.engine}"]
+    )
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield pool, workers

@@ -29,9 +29,27 @@ def bookmark(bill: Bill, labels: Mapping[str, str]) -> str:
 def with_outline(pdf: bytes, title: str, bookmarks: Sequence[str]) -> bytes:
     """``pdf`` with ``title`` and its outline replaced by ``bookmarks[i]`` pointing at
     page ``i + 1``; the viewer opens with the outline shown."""
+    return print_file([pdf], None, title, bookmarks)
+
+
+def print_file(
+    parts: Sequence[bytes],
+    keep: Sequence[Sequence[int]] | None,
+    title: str,
+    bookmarks: Sequence[str],
+) -> bytes:
+    """The pages of ``parts`` in order (only the 0-based pages ``keep[i]`` of the i-th,
+    when given) as one file with ``title`` and ``bookmarks``: joined and outlined in
+    one save, since a print file's parts arrive together at the end of a run."""
     import pikepdf
 
-    with pikepdf.open(io.BytesIO(pdf)) as document:
+    sources = [pikepdf.open(io.BytesIO(part)) for part in parts]
+    try:
+        document = sources[0] if len(parts) == 1 and keep is None else pikepdf.Pdf.new()
+        if document is not sources[0]:
+            for i, source in enumerate(sources):
+                pages = range(len(source.pages)) if keep is None else keep[i]
+                document.pages.extend(source.pages[p] for p in pages)
         if len(bookmarks) != len(document.pages):
             raise ValueError(f"{len(bookmarks)} bookmarks for {len(document.pages)} pages")
         with document.open_outline() as outline:
@@ -45,4 +63,7 @@ def with_outline(pdf: bytes, title: str, bookmarks: Sequence[str]) -> bytes:
         document.save(
             buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
         )
-    return buffer.getvalue()
+        return buffer.getvalue()
+    finally:
+        for source in sources:
+            source.close()

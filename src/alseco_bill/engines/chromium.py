@@ -55,16 +55,24 @@ from .part import BillPage, compose, group_bills, split_bill
 from .protocol import MAX_PAGES
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Page,
+        Request,
+        Route,
+        ViewportSize,
+    )
 
 ORIGIN = "http://alseco-bill.invalid"
 # Only the origin itself may be loaded: a data: URL or another host is refused before
 # any request is made, and scripts never run (WeasyPrint does not run them either).
 CONTENT_SECURITY_POLICY = f"default-src {ORIGIN}; style-src {ORIGIN} 'unsafe-inline'"
 # The first quoted URL in Chromium's console message about a blocked load.
-# A page's renderer keeps memory from every document it laid out; a fresh page now
-# and then keeps a run of a million bills as small as a run of a thousand.
-FRESH_PAGE_AFTER = 5
+# A page's renderer keeps memory from every document it laid out; a fresh page after
+# this many bills keeps a run of a million bills as small as a run of a thousand.
+FRESH_PAGE_AFTER = 250
 _QUOTED_URL = re.compile(r"'([^']+)'")
 _LOCAL_RESOURCE = "Not allowed to load local resource:"
 MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
@@ -100,6 +108,7 @@ class ChromiumEngine:
         self._page: Page | None = None
         self._context: BrowserContext | None = None
         self._count = 0
+        self._bills_on_page = 0
         self._document_url = ""
         self._document = b""
         self._refused: dict[str, str | None] = {}  # URL → why, if more than the rule
@@ -147,6 +156,7 @@ class ChromiumEngine:
     def _close_page(self) -> None:
         """Close the page and its context; the browser stays for the next page."""
         context, self._context, self._page = self._context, None, None
+        self._bills_on_page = 0
         if context is not None:
             context.close()
 
@@ -211,10 +221,11 @@ class ChromiumEngine:
 
     def _load(self, document: str, label: str) -> list[dict[str, Any] | None]:
         """Load ``document`` into the page and measure its bills' boxes."""
-        if self._count and self._count % FRESH_PAGE_AFTER == 0:
+        if self._bills_on_page >= FRESH_PAGE_AFTER:
             self._close_page()
         page = self._open_page()
         self._count += 1
+        self._bills_on_page += document.count('class="alseco-part-bill"') or 1
         self._document_url = f"{ORIGIN}{self.base_path}alseco-bill-{self._count}.html"
         self._document = document.encode()
         self._refused = {}
@@ -257,7 +268,12 @@ class ChromiumEngine:
             return self._page
         if self._browser is None:
             self._browser = _acquire_browser(self.executable)
-        context = self._browser.new_context(java_script_enabled=False)
+        # A fresh page starts at the printed width once it is known: its first
+        # document is then laid out once, not at a browser's width and again.
+        viewport: ViewportSize | None = (
+            {"width": self._viewport, "height": 1000} if self._viewport else None
+        )
+        context = self._browser.new_context(java_script_enabled=False, viewport=viewport)
         self._context = context
         page = context.new_page()
         page.emulate_media(media="print")
@@ -265,7 +281,6 @@ class ChromiumEngine:
         page.on("requestfailed", self._failed)
         page.on("console", self._console)
         self._page = page
-        self._viewport = 0
         return page
 
     def _answer(self, route: Route) -> None:
