@@ -14,6 +14,7 @@ from conftest import ROOT, run_tool
 from PIL import ImageChops
 
 from alseco_bill import (
+    FetchRefusedError,
     LayoutOverflowError,
     Renderer,
     Theme,
@@ -344,3 +345,50 @@ def test_the_foot_of_the_sheet_is_checked_like_the_rest(
         assert engine.write(html, label).startswith(b"%PDF-")
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("engine_name", ["weasyprint", "chromium"])
+def test_nothing_may_end_below_the_page(
+    bills: list[tuple[str, str, str]], engine_name: str
+) -> None:
+    """A sheet pushed down by a designer's top margin, or a design without a foot whose
+    text outgrows a sheet of fixed height: refused, not printed in part."""
+    from alseco_bill.engines import make_engine
+
+    _, html, label = bills[0]
+    pushed = html.replace(
+        '<div class="sheet-top">', '<div class="sheet-top"><h1 style="margin-top: 12mm">x</h1>', 1
+    )
+    no_foot = html.replace('class="sheet-foot"', 'class="designer-foot"', 1).replace(
+        '<div class="sheet-top">', '<div class="sheet-top">' + "<p>строка</p>" * 400, 1
+    )
+    engine = make_engine(engine_name, Theme.create())
+    try:
+        for case in (pushed, no_foot):
+            with pytest.raises(LayoutOverflowError):
+                engine.write(case, label)
+    finally:
+        engine.close()
+
+
+def test_a_refusal_in_a_part_names_the_bill_that_caused_it(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]]
+) -> None:
+    part = [(html, label) for _, html, label in bills[:4]]
+    part[2] = (part[2][0].replace("</p>", '<img src="file:///etc/passwd"></p>', 1), part[2][1])
+    with pytest.raises(FetchRefusedError) as caught:
+        engine.write_merged(part)
+    assert caught.value.bill == bills[2][2]
+    assert engine.write_merged(part[:2])[0] is not None  # the page is still good
+
+
+def test_a_tag_left_open_does_not_move_bills(
+    engine: ChromiumEngine, bills: list[tuple[str, str, str]]
+) -> None:
+    part = [(html, label) for _, html, label in bills[:3]]
+    part[0] = (part[0][0].replace("</body>", "<div><div></body>", 1), part[0][1])
+    pdf, errors = engine.write_merged(part)
+    assert errors == [None, None, None]
+    assert pdf is not None
+    texts = page_texts(pdf)
+    assert [bills[i][0] in texts[i] for i in range(3)] == [True, True, True]

@@ -14,7 +14,6 @@ which page of which file.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -44,9 +43,10 @@ from .worker import ChunkResult, Settings, render_chunk
 
 CHUNK = 8  # WeasyPrint bills per task without merging: small tasks keep workers even
 PART = 50  # WeasyPrint bills per task when merging (each part embeds its fonts once)
-# Chromium lays a task out as one document, and its cost is mostly per document:
-# tasks as large as this, but small enough that every worker gets at least two.
-DOCUMENT = (25, 100)
+# Chromium lays a task out as one document (its cost is mostly per document) and its
+# font subsets are the document's: a fixed size, not one that depends on the number of
+# workers, gives the same files on every machine and cluster.
+DOCUMENT = 50
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (records finished, total)
 
@@ -131,7 +131,7 @@ class _Run:
         done = self.manifest.done_numbers()
         self.accounts = self.manifest.rendered_accounts()
 
-        size = self.task_size(CHUNK, total)
+        size = self.task_size(CHUNK)
 
         def chunks() -> Iterator[list[Record]]:
             chunk: list[Record] = []
@@ -171,7 +171,7 @@ class _Run:
         # every file; the parts are joined in order when the last arrives. Each part
         # embeds its own font subset: ~1 KB a bill more than one document per file,
         # for all cores instead of one.
-        step = self.task_size(PART, len(index))
+        step = self.task_size(PART)
         parts = [
             (name, group[i : i + step], i + step >= len(group))
             for name, group in todo
@@ -207,12 +207,9 @@ class _Run:
                 pdfs, keep, bills, bookmarks = [], [], [], []
                 self.report(total)
 
-    def task_size(self, weasyprint: int, bills: int) -> int:
+    def task_size(self, weasyprint: int) -> int:
         """Bills per task for this run's engine (``weasyprint`` for WeasyPrint's)."""
-        if self.settings.engine != "chromium":
-            return weasyprint
-        smallest, largest = DOCUMENT
-        return max(smallest, min(largest, math.ceil(bills / (2 * self.workers))))
+        return DOCUMENT if self.settings.engine == "chromium" else weasyprint
 
     def report(self, total: int) -> None:
         self.progress(self.manifest.finished, total)

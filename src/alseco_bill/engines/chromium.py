@@ -78,6 +78,10 @@ _LOCAL_RESOURCE = "Not allowed to load local resource:"
 MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
 
 
+class _BoxesLost(Exception):
+    """The composed document has fewer bill boxes than bills."""
+
+
 @dataclass
 class _Laid:
     """A part as printed: its PDF (page ``i`` is ``printed[i]``) and each bill's fate."""
@@ -153,6 +157,15 @@ class ChromiumEngine:
                 self._browser = None
                 _release_browser()
 
+    def _abandon_page(self) -> None:
+        """Drop a page that failed (crashed, hung): the next part gets a fresh one."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            self._close_page()
+        except PlaywrightError:
+            self._context = self._page = None
+
     def _close_page(self) -> None:
         """Close the page and its context; the browser stays for the next page."""
         context, self._context, self._page = self._context, None, None
@@ -182,7 +195,33 @@ class ChromiumEngine:
         return _Laid(pdf, printed, errors)
 
     def _print_part(self, members: list[tuple[int, BillPage]], labels: list[str]) -> _Laid:
+        if len(members) == 1:
+            return self._print_boxes(members, labels)
+        try:
+            return self._print_boxes(members, labels)
+        except (FetchRefusedError, EngineError, _BoxesLost):
+            # Which bill asked for the refused file (a logo is the data's choice), or
+            # whose markup broke the boxes: each alone says, naming its own bill.
+            return self._one_by_one(members, labels)
+
+    def _one_by_one(self, members: list[tuple[int, BillPage]], labels: list[str]) -> _Laid:
+        laid = [
+            self._print_part([member], [label])
+            for member, label in zip(members, labels, strict=True)
+        ]
+        pdfs = [part.pdf for part in laid if part.pdf is not None]
+        return _Laid(
+            join_pdfs(pdfs) if pdfs else None,
+            [i for part in laid for i in part.printed],
+            [part.errors[0] for part in laid],
+        )
+
+    def _print_boxes(self, members: list[tuple[int, BillPage]], labels: list[str]) -> _Laid:
         findings = self._load(compose([page for _, page in members]), labels[0])
+        if len(findings) != len(members):  # a tag left open swallowed the next box
+            if len(members) == 1:
+                raise EngineError(labels[0], "the bill's HTML does not close its elements")
+            raise _BoxesLost
         errors: list[BillError | None] = [
             _finding_error(label, finding) for label, finding in zip(labels, findings, strict=True)
         ]
@@ -197,16 +236,7 @@ class ChromiumEngine:
             pages = _page_count(pdf)
             return _Laid(None, [], [LayoutOverflowError(labels[0], pages, MAX_PAGES)])
         # The measurement and the print disagree: never guess which bill is where.
-        laid = [
-            self._print_part([member], [label])
-            for member, label in zip(members, labels, strict=True)
-        ]
-        pdfs = [part.pdf for part in laid if part.pdf is not None]
-        return _Laid(
-            join_pdfs(pdfs) if pdfs else None,
-            [i for part in laid for i in part.printed],
-            [part.errors[0] for part in laid],
-        )
+        return self._one_by_one(members, labels)
 
     def _print_alone(self, html: str, label: str, index: int) -> _Laid:
         findings = self._load(html, label)
@@ -246,6 +276,7 @@ class ChromiumEngine:
         except PlaywrightError as exc:  # a crashed or hung browser: this part fails
             if self._refused:
                 raise self._refusal(label) from None
+            self._abandon_page()
             raise EngineError(label, f"Chromium failed: {exc.message}") from None
         if self._refused:
             raise self._refusal(label)
@@ -258,6 +289,7 @@ class ChromiumEngine:
         try:
             pdf = self._page.pdf(prefer_css_page_size=True, print_background=True)
         except PlaywrightError as exc:
+            self._abandon_page()
             raise EngineError(label, f"Chromium failed: {exc.message}") from None
         if self._refused:
             raise self._refusal(label)
@@ -274,13 +306,16 @@ class ChromiumEngine:
             {"width": self._viewport, "height": 1000} if self._viewport else None
         )
         context = self._browser.new_context(java_script_enabled=False, viewport=viewport)
-        self._context = context
-        page = context.new_page()
-        page.emulate_media(media="print")
-        page.route("**/*", self._answer)
-        page.on("requestfailed", self._failed)
-        page.on("console", self._console)
-        self._page = page
+        try:
+            page = context.new_page()
+            page.emulate_media(media="print")
+            page.route("**/*", self._answer)
+            page.on("requestfailed", self._failed)
+            page.on("console", self._console)
+        except BaseException:
+            context.close()
+            raise
+        self._context, self._page = context, page
         return page
 
     def _answer(self, route: Route) -> None:

@@ -28,6 +28,9 @@ _NESTING = re.compile(rb"(?m)^[qQ]$")
 # the replacement a constant, which is what makes this fast.
 _LONG_DECIMALS = re.compile(rb"(?:(?<=[1-9]\.[0-9]{3})|(?<=[0-9]{2}\.[0-9]{3}))[0-9]+")
 SMALLEST = 200  # bytes: sharing a smaller drawing saves nothing
+# A pattern (a gradient) or shading is placed by the page's space, not the drawing's:
+# drawn inside a form it would land elsewhere, so such a drawing is left in place.
+_PAINTS_BY_PAGE = re.compile(rb"\b(?:scn|SCN|sh)\b|/Pattern")
 
 
 def compact(document: Any) -> None:
@@ -54,6 +57,8 @@ def compact(document: Any) -> None:
         done = 0
         for start, end, drawing in found:
             if start < done or counts[drawing] < 2 or len(drawing) < SMALLEST:
+                continue
+            if _PAINTS_BY_PAGE.search(drawing):
                 continue
             if drawing not in forms:
                 forms[drawing] = _form(document, drawing, first)

@@ -59,6 +59,15 @@
     if (sheet.height > height + SLACK) {
       return { kind: "height", pages: Math.ceil((sheet.height - SLACK) / height) };
     }
+    // Nothing may end below the printable area: a block of fixed height does not
+    // grow the box, what sticks out of it is simply not printed.
+    let lowest = -Infinity;
+    for (const element of box.querySelectorAll("*")) {
+      lowest = Math.max(lowest, element.getBoundingClientRect().bottom);
+    }
+    if (lowest - (sheet.top + height) > SLACK) {
+      return { kind: "height", pages: Math.ceil((lowest - sheet.top - SLACK) / height) };
+    }
     // The foot sits at the bottom of a sheet of fixed height (bill.css): anything else
     // of the sheet that runs into it means more than the sheet holds.
     const foot = box.querySelector(".sheet-foot");

@@ -6,8 +6,10 @@ bill's body in its own page-sized box with a page break after it. The bills' HTM
 comes from our templates (data values are escaped, so a value cannot close a tag),
 and only two things of it are used: the shared head (the stylesheet) and the body.
 A bill whose head differs from its neighbours' starts a new document; a bill whose
-``<body>`` carries attributes (a designer's older ``base.html``) cannot be moved into a
-box without losing them, and is printed on its own.
+``<body>`` carries attributes, or whose ``<html>`` carries more than ``lang`` (a
+designer's older ``base.html``), cannot be moved into a box without losing them, and
+is printed on its own. (A stylesheet that selects on ``html[lang]`` instead of
+``:lang()`` would not match inside a box: README says to use ``:lang()``.)
 
 Nothing of a bill's text is rewritten: the body is copied as it is.
 """
@@ -22,6 +24,8 @@ _HEAD = re.compile(r"<head\b[^>]*>(.*?)</head\s*>", re.S | re.I)
 _BODY_OPEN = re.compile(r"<body(\s[^>]*)?>", re.I)
 _BODY_CLOSE = "</body>"
 _HTML_LANG = re.compile(r"<html\b[^>]*?\slang=\"([^\"]*)\"", re.I)
+_HTML_OPEN = re.compile(r"<html\b([^>]*)>", re.I)
+_LANG_ATTRIBUTE = re.compile(r"\slang=\"[^\"]*\"", re.I)
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
 _META = re.compile(r"<meta\b[^>]*>", re.I)
 _META_NAMED = re.compile(r"<meta\s+name=\"([^\"]+)\"\s+content=\"([^\"]*)\"\s*/?>", re.I)
@@ -59,8 +63,14 @@ def split_bill(html: str) -> BillPage | None:
         lang=lang[1] if lang else "",
         title=title[1].strip() if title else "",
         meta={m[1]: m[2] for m in _META_NAMED.finditer(head[1])},
-        boxable=not (opening[1] or "").strip(),
+        boxable=not (opening[1] or "").strip() and _only_lang(html),
     )
+
+
+def _only_lang(html: str) -> bool:
+    """Whether ``<html>`` carries nothing but ``lang``, which the box takes over."""
+    found = _HTML_OPEN.search(html)
+    return not found or not _LANG_ATTRIBUTE.sub("", found[1]).strip()
 
 
 def group_bills(pages: Sequence[BillPage | None]) -> list[list[int]]:

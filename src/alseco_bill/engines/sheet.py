@@ -20,7 +20,8 @@ TOLERANCE = 0.5  # CSS pixels: rounding, not a line of text
 
 
 def overrun(document: Any, root: Any) -> float:
-    """CSS pixels by which anything of the first page's sheet runs into its foot.
+    """CSS pixels by which anything of the first page ends below its printable area or
+    runs into the sheet's foot (0 when it fits).
 
     ``root`` is the parsed HTML. Everything of the sheet but the foot counts, not just
     the top part: a designer's extra block must not slip behind the foot either. A
@@ -28,9 +29,18 @@ def overrun(document: Any, root: Any) -> float:
     box that does not fit to a next page, and there is none): a foot the HTML has and
     the page lacks is an overrun without measure.
     """
+    page = document.pages[0]._page_box if document.pages else None
+    if page is not None:
+        # Nothing may end below the page's printable area: a block of fixed height
+        # does not make a second page, what sticks out of it is simply not printed.
+        bottom: float = page.content_box_y() + page.height
+        lowest: float = max(
+            (b.position_y + b.margin_height() for b in _boxes(page) if b is not page), default=0.0
+        )
+        if lowest - bottom > TOLERANCE:
+            return lowest - bottom
     if not any(_named(element, "sheet-foot") for element in root.iter()):
         return 0.0
-    page = document.pages[0]._page_box if document.pages else None
     sheet = next((b for b in _boxes(page) if _named(b.element, "sheet")), None) if page else None
     foot = next((b for b in _boxes(sheet) if _named(b.element, "sheet-foot")), None)
     if foot is None:
