@@ -5,18 +5,27 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alseco_bill import Renderer
+from alseco_bill import Renderer, Theme
+from alseco_bill.engines.chromium import ChromiumEngine
 from alseco_bill.theme import packaged_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = ("city-kk", "city-ru", "region-kk", "region-ru")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[ChromiumEngine]:
+    """One Chromium engine (and browser) for a test module's bills."""
+    writer = ChromiumEngine(Theme.create())
+    yield writer
+    writer.close()
 
 
 @pytest.fixture(scope="session")

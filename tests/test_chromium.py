@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -26,13 +25,6 @@ from alseco_bill.theme import packaged_dir
 
 runner = CliRunner()
 STATIC = packaged_dir("static").resolve()
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[ChromiumEngine]:
-    writer = ChromiumEngine(Theme.create())
-    yield writer
-    writer.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -27,13 +26,6 @@ from alseco_bill.errors import BillError, TextOverflowError
 
 GALLERY = sorted((ROOT / "gallery").glob("*.json"))
 TOO_TALL = '<div style="height: 250mm"></div>'  # more than any bill leaves free
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[ChromiumEngine]:
-    writer = ChromiumEngine(Theme.create())
-    yield writer
-    writer.close()
 
 
 @pytest.fixture(scope="module")
