@@ -22,6 +22,7 @@ from alseco_bill import (
     sample_bills,
 )
 from alseco_bill.engines.chromium import ChromiumEngine
+from alseco_bill.engines.part import split_bill
 from alseco_bill.errors import BillError, TextOverflowError
 
 GALLERY = sorted((ROOT / "gallery").glob("*.json"))
@@ -226,7 +227,8 @@ def test_merged_files_draw_each_logo_once_and_look_the_same(
 
     from alseco_bill.engines.pages import DocumentInfo, normalise
 
-    laid = engine._lay_out([(html, label) for _, html, label in bills])
+    part = [(html, label) for _, html, label in bills]
+    laid = engine._lay_out(part, [split_bill(html) for html, _ in part])
     assert laid.pdf is not None
     plain = normalise(laid.pdf, DocumentInfo())
     shared = normalise(laid.pdf, DocumentInfo(), share=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
+from .engines.pages import joined
 from .model import Bill, Variant
 
 
@@ -43,13 +44,7 @@ def print_file(
     one save, since a print file's parts arrive together at the end of a run."""
     import pikepdf
 
-    sources = [pikepdf.open(io.BytesIO(part)) for part in parts]
-    try:
-        document = sources[0] if len(parts) == 1 and keep is None else pikepdf.Pdf.new()
-        if document is not sources[0]:
-            for i, source in enumerate(sources):
-                pages = range(len(source.pages)) if keep is None else keep[i]
-                document.pages.extend(source.pages[p] for p in pages)
+    with joined(parts, keep) as document:
         if len(bookmarks) != len(document.pages):
             raise ValueError(f"{len(bookmarks)} bookmarks for {len(document.pages)} pages")
         with document.open_outline() as outline:
@@ -64,6 +59,3 @@ def print_file(
             buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
         )
         return buffer.getvalue()
-    finally:
-        for source in sources:
-            source.close()

@@ -131,7 +131,7 @@ class ChromiumEngine:
     ) -> tuple[bytes | None, list[BillError | None]]:
         """Many bills in one PDF, one page each, in order: laid out as one document,
         so fonts and logos are in the file once."""
-        laid = self._lay_out(bills)
+        laid = self._lay_out(bills, [split_bill(html) for html, _ in bills])
         if laid.pdf is None:
             return None, laid.errors
         title = f"ALSECO print file: {len(laid.printed)} bills"
@@ -139,12 +139,13 @@ class ChromiumEngine:
 
     def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
         """One PDF per bill, each with its own title and dates, cut from one document."""
-        laid = self._lay_out(bills)
+        pages = [split_bill(html) for html, _ in bills]
+        laid = self._lay_out(bills, pages)
         results: list[bytes | BillError] = [
             error if error is not None else b"" for error in laid.errors
         ]
         if laid.pdf is not None:
-            infos = [DocumentInfo.of(split_bill(bills[i][0])) for i in laid.printed]
+            infos = [DocumentInfo.of(pages[i]) for i in laid.printed]
             for i, pdf in zip(laid.printed, split_pages(laid.pdf, infos), strict=True):
                 results[i] = pdf
         return results
@@ -173,10 +174,9 @@ class ChromiumEngine:
         if context is not None:
             context.close()
 
-    def _lay_out(self, bills: Sequence[tuple[str, str]]) -> _Laid:
+    def _lay_out(self, bills: Sequence[tuple[str, str]], pages: Sequence[BillPage | None]) -> _Laid:
         """Every bill that fits, printed in order: one document per group of bills
         that share a stylesheet (normally the whole part)."""
-        pages = [split_bill(html) for html, _ in bills]
         errors: list[BillError | None] = [None] * len(bills)
         pdfs: list[bytes] = []
         printed: list[int] = []

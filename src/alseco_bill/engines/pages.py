@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,24 +14,40 @@ from .drawings import compact
 from .part import BillPage
 
 
-def join_pdfs(pdfs: Sequence[bytes], keep: Sequence[Sequence[int]] | None = None) -> bytes:
+@contextmanager
+def joined(pdfs: Sequence[bytes], keep: Sequence[Sequence[int]] | None = None) -> Iterator[Any]:
     """The pages of ``pdfs`` in order (only the 0-based pages in ``keep[i]`` of the
-    i-th, when given) as one PDF, with the same bytes for the same input.
+    i-th, when given) as one ``pikepdf.Pdf``, open while the block runs.
 
     Each input keeps its own font subsets, so this is for joining parts of a file.
     """
     import pikepdf
 
-    joined = pikepdf.Pdf.new()
     sources = [pikepdf.Pdf.open(io.BytesIO(pdf)) for pdf in pdfs]
-    for i, source in enumerate(sources):
-        pages = range(len(source.pages)) if keep is None else keep[i]
-        joined.pages.extend(source.pages[p] for p in pages)
-    buffer = io.BytesIO()
-    joined.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    for source in sources:
-        source.close()
-    return buffer.getvalue()
+    try:
+        if len(sources) == 1 and keep is None:
+            yield sources[0]
+            return
+        with pikepdf.Pdf.new() as document:
+            for i, source in enumerate(sources):
+                pages = range(len(source.pages)) if keep is None else keep[i]
+                document.pages.extend(source.pages[p] for p in pages)
+            yield document
+    finally:
+        for source in sources:
+            source.close()
+
+
+def join_pdfs(pdfs: Sequence[bytes], keep: Sequence[Sequence[int]] | None = None) -> bytes:
+    """``joined`` as bytes, the same for the same input."""
+    import pikepdf
+
+    with joined(pdfs, keep) as document:
+        buffer = io.BytesIO()
+        document.save(
+            buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
+        )
+        return buffer.getvalue()
 
 
 @dataclass(frozen=True)
