@@ -168,6 +168,7 @@ def test_a_logo_symlink_leading_outside_is_refused_not_replaced(
         '<rect width="9" height="9" style="fill: url(file:///etc/passwd)"/>',
     ],
 )
+@pytest.mark.chromium
 def test_chromium_refuses_an_svg_logo_that_names_other_files(
     tmp_path: Path, example_data: Data, inside: str
 ) -> None:
@@ -179,6 +180,7 @@ def test_chromium_refuses_an_svg_logo_that_names_other_files(
     assert "an SVG image must hold everything it draws" in str(caught.value)
 
 
+@pytest.mark.chromium
 def test_chromium_refuses_unreadable_and_outside_logos(
     tmp_path: Path, outside: Path, example_data: Data
 ) -> None:

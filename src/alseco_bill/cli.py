@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -30,11 +30,12 @@ from . import (
     update_snapshots,
     validate_files,
 )
+from .bill.model import Language, Variant
+from .engines import DEFAULT_ENGINE, ENGINES
 from .errors import BillError, EngineUnavailableError, InvalidBillError, UsageError
-from .model import Language, Variant
-from .parity import OUTPUT as COMPARISON_OUTPUT
-from .progress import progress_display
-from .snapshot import GALLERY, REPORT
+from .runs.progress import progress_display
+from .visual.parity import OUTPUT as COMPARISON_OUTPUT
+from .visual.snapshot import GALLERY, REPORT
 
 app = typer.Typer(
     help="Turn billing data into print-ready ALSECO utility bills (Kazakh/Russian).",
@@ -53,11 +54,14 @@ class Exit(IntEnum):
     CHANGED = 4
 
 
-class EngineName(StrEnum):
-    """The print engines of ``engines.ENGINES``, as the command line's choices."""
+if TYPE_CHECKING:
 
-    WEASYPRINT = "weasyprint"
-    CHROMIUM = "chromium"
+    class EngineName(StrEnum):
+        """The print engines of the registry, as the command line's choices."""
+
+else:  # the registry's engines, not a list of the command line's own
+    EngineName = StrEnum("EngineName", {name.upper(): name for name in ENGINES})
+DEFAULT = EngineName(DEFAULT_ENGINE)
 
 
 TemplatesOption = Annotated[
@@ -120,7 +124,7 @@ def render(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bill.")],
     html: Annotated[bool, typer.Option("--html", help="Write the filled HTML, not a PDF.")] = False,
     png: Annotated[bool, typer.Option("--png", help="Also write each page as a PNG.")] = False,
-    engine: EngineOption = EngineName.WEASYPRINT,
+    engine: EngineOption = DEFAULT,
     archive: ArchiveOption = False,
     tagged: TaggedOption = False,
     templates: TemplatesOption = None,
@@ -160,7 +164,7 @@ def batch(
     scheduler: Annotated[
         str | None, typer.Option(help="A Dask scheduler address, e.g. tcp://host:8786.")
     ] = None,
-    engine: Annotated[EngineName, typer.Option(help="The print engine.")] = EngineName.WEASYPRINT,
+    engine: Annotated[EngineName, typer.Option(help="The print engine.")] = DEFAULT,
     archive: ArchiveOption = False,
     tagged: TaggedOption = False,
     templates: TemplatesOption = None,
@@ -255,7 +259,7 @@ def snapshot_check(
     ] = REPORT,
     templates: TemplatesOption = None,
     static: StaticOption = None,
-    engine: EngineOption = EngineName.WEASYPRINT,
+    engine: EngineOption = DEFAULT,
 ) -> None:
     """Render the gallery and compare every page with its baseline (each engine has its own)."""
     theme = _theme(templates, static)
@@ -286,7 +290,7 @@ def snapshot_update(
     gallery: GalleryOption = GALLERY,
     templates: TemplatesOption = None,
     static: StaticOption = None,
-    engine: EngineOption = EngineName.WEASYPRINT,
+    engine: EngineOption = DEFAULT,
 ) -> None:
     """Accept the current rendering as the baselines; only changed pages are rewritten."""
     theme = _theme(templates, static)
@@ -353,7 +357,7 @@ def preview(
     open_browser: Annotated[
         bool, typer.Option("--open/--no-open", help="Open the preview in a web browser.")
     ] = False,
-    engine: EngineOption = EngineName.WEASYPRINT,
+    engine: EngineOption = DEFAULT,
 ) -> None:
     """Serve a live preview of the bills that re-renders whenever a file is saved."""
     # Imported here: the web server is not needed by the other commands.

@@ -1,8 +1,9 @@
 """The renderer: a validated ``Bill`` to filled HTML and to PDF bytes.
 
-A ``Renderer`` holds what is costly to build (the Jinja environment, WeasyPrint's
-font configuration and image cache) so a batch worker builds it once and reuses
-it for every bill.
+A ``Renderer`` holds what is costly to build (the Jinja environment, the engine with
+its fonts and image cache, or its browser) so a batch worker builds it once and
+reuses it for every bill. One renderer belongs to one thread: neither WeasyPrint's
+font configuration nor a Playwright page may be shared between threads.
 """
 
 from __future__ import annotations
@@ -11,38 +12,39 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .checks import text_fields
-from .engines import DEFAULT_ENGINE, Engine, make_engine
+from .bill.checks import text_fields
+from .bill.glyphs import coverage
+from .bill.model import Bill
+from .bill.validation import bill_ref, validate_data, validate_file
+from .engines import DEFAULT_ENGINE, Engine, EngineInfo, engine_info
 from .errors import TextOverflowError
-from .glyphs import coverage
-from .model import Bill
-from .templates import make_environment, render_template
+from .filling.templates import make_environment, render_template
+from .pdf.options import PLAIN, PdfOptions
 from .theme import Theme
-from .validation import bill_label, load_bill, parse_bill
-from .variants import PLAIN, PdfVariant, write_variant
 
 
 class Renderer:
-    """Renders bills with one theme (template and static folders)."""
+    """Renders bills with one theme (template and static folders), one engine and
+    one kind of PDF (``options``: the print file, or archive and tagged copies)."""
 
     def __init__(
         self,
         theme: Theme | None = None,
         engine: str = DEFAULT_ENGINE,
-        variant: PdfVariant = PLAIN,
+        options: PdfOptions = PLAIN,
     ) -> None:
-        variant.check(engine)
+        self.engine_info: EngineInfo = engine_info(engine)
+        self.engine_info.check(options)
         self.theme = theme or Theme.create()
         self.env = make_environment(self.theme)
-        self.engine_name = engine
-        self.variant = variant
+        self.options = options
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         # Built on first use: validating or filling HTML needs no print engine.
         if self._engine is None:
-            self._engine = make_engine(self.engine_name, self.theme)
+            self._engine = self.engine_info.create(self.theme)
         return self._engine
 
     def close(self) -> None:
@@ -59,27 +61,23 @@ class Renderer:
     def parse(self, data: Mapping[str, Any] | str | bytes, source: str | None = None) -> Bill:
         """Validate raw bill data, including that its logos exist in this theme and that
         its font has every character of its text."""
-        return parse_bill(
+        return validate_data(
             data, source=source, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme)
         )
 
     def load(self, path: Path) -> Bill:
-        return load_bill(path, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme))
+        return validate_file(path, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme))
 
     def html(self, bill: Bill) -> str:
-        return render_template(self.env, bill, label(bill))
+        return render_template(self.env, bill, ref_of(bill))
 
     def pdf(self, bill: Bill, html: str | None = None) -> bytes:
-        """The bill's PDF (of this renderer's variant); ``html`` if already filled."""
+        """The bill's PDF (with this renderer's options); ``html`` if already filled."""
         html = self.html(bill) if html is None else html
         try:
-            if self.variant.plain:
-                return self.engine.write(html, label(bill))
-            from .engines.weasyprint import WeasyPrintEngine
-
-            # PdfVariant.check let only WeasyPrint through.
-            assert isinstance(self.engine, WeasyPrintEngine)
-            return write_variant(self.engine.render(html, label(bill)), bill, self.variant)
+            if self.options.plain:
+                return self.engine.write(html, ref_of(bill))
+            return self.engine.write_with(html, ref_of(bill), bill, self.options)
         except TextOverflowError as exc:
             raise with_fields(exc, bill) from None
 
@@ -101,5 +99,6 @@ def with_fields(error: TextOverflowError, bill: Bill) -> TextOverflowError:
     return TextOverflowError(error.bill, error.text, error.edge, error.by_mm, fields)
 
 
-def label(bill: Bill) -> str:
-    return bill_label({"account": bill.account})
+def ref_of(bill: Bill) -> str:
+    """How messages name ``bill`` (``bill 9786142006``)."""
+    return bill_ref({"account": bill.account})

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import EngineUnavailableError
@@ -58,3 +60,46 @@ def launch_chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@dataclass
+class _SharedBrowser:
+    stack: ExitStack
+    browser: Browser
+    users: int = 0
+
+
+_threads = threading.local()
+
+
+def acquire_browser() -> Browser:
+    """This thread's browser, started on first use; ``release_browser`` when done.
+
+    Playwright's sync API runs one instance per thread, so the engines of a thread
+    share one browser, started by the first and closed with the last.
+    """
+    shared: _SharedBrowser | None = getattr(_threads, "browser", None)
+    if shared is None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        stack = ExitStack()
+        try:
+            browser = stack.enter_context(launch_chromium())
+        except PlaywrightError as exc:
+            stack.close()
+            raise EngineUnavailableError(
+                f"the system Chromium ({chromium_path()}) could not be started through "
+                f"Playwright: {exc.message} (is it installed? apt-get install chromium, or "
+                "set ALSECO_CHROMIUM)"
+            ) from None
+        shared = _threads.browser = _SharedBrowser(stack, browser)
+    shared.users += 1
+    return shared.browser
+
+
+def release_browser() -> None:
+    shared: _SharedBrowser = _threads.browser
+    shared.users -= 1
+    if shared.users == 0:
+        _threads.browser = None
+        shared.stack.close()

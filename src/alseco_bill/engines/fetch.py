@@ -16,7 +16,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ..files import MEDIA_TYPES
 from ..theme import Theme
-from .images import UnreadableImage, check_raster, svg_references
+from .images import UnreadableImage, image_references
 
 
 class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]
@@ -39,15 +39,13 @@ class FolderFetcher(URLFetcher):  # type: ignore[misc]
         path = self.allowed(url)
         data = path.read_bytes()
         try:
-            if path.suffix.lower() == ".svg":
-                for reference in svg_references(data):
-                    # Checked now: WeasyPrint fetches these while drawing, and
-                    # swallows a refusal there, printing the image blank.
-                    self.allowed(urljoin(path.as_uri(), reference), inside=url)
-            elif path.suffix.lower() == ".png":
-                check_raster(data)
+            references = image_references(path, data)
         except UnreadableImage as exc:
             raise RefusedURL(url, str(exc)) from None
+        for reference in references:
+            # Checked now: WeasyPrint fetches these while drawing, and swallows a
+            # refusal there, printing the image blank.
+            self.allowed(urljoin(path.as_uri(), reference), inside=url)
         return URLFetcherResponse(path.as_uri(), data, _headers(path))
 
     def allowed(self, url: str, inside: str | None = None) -> Path:

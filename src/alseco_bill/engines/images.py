@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from io import BytesIO
+from pathlib import Path
 from xml.etree import ElementTree
 
 from PIL import Image, UnidentifiedImageError
@@ -23,6 +24,20 @@ _HREF = ("href", "{http://www.w3.org/1999/xlink}href", "src")
 
 class UnreadableImage(ValueError):
     """An image file that is not what its name says (a broken SVG, a corrupt PNG)."""
+
+
+def image_references(path: Path, data: bytes) -> list[str]:
+    """The URLs the image file at ``path`` names (an SVG's; none for other kinds).
+
+    Raises ``UnreadableImage`` for an SVG that is not well-formed XML, or a PNG that
+    Pillow cannot read: either would print blank. Both engines judge images by this.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        return svg_references(data)
+    if suffix == ".png":
+        check_raster(data)
+    return []
 
 
 def svg_references(data: bytes) -> list[str]:

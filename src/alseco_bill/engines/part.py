@@ -31,6 +31,7 @@ _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
 _META = re.compile(r"<meta\b[^>]*>", re.I)
 _META_NAMED = re.compile(r"<meta\s+name=\"([^\"]+)\"\s+content=\"([^\"]*)\"\s*/?>", re.I)
 # Each bill's box ends its page; the last one must not add an empty page.
+BOX_CLASS = "alseco-part-bill"
 PART_CSS = (
     ".alseco-part-bill { break-after: page; }\n"
     ".alseco-part-bill:last-child { break-after: auto; }\n"

@@ -12,22 +12,29 @@ from typing import Any
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from ..bill.model import Bill
 from ..errors import BillError, FetchRefusedError, LayoutOverflowError, TextOverflowError
+from ..pdf.options import PdfOptions, write_options
 from ..theme import Theme
 from .boxes import text_overflows
 from .fetch import FolderFetcher, RefusedURL
 from .protocol import MAX_PAGES, each_bill
+from .registry import WEASYPRINT
 from .sheet import overrun
 
 
 class WeasyPrintEngine:
+    """Filled bill HTML to PDF bytes with WeasyPrint, one document a bill."""
+
+    capabilities = WEASYPRINT.capabilities
+
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
         self.fetcher = FolderFetcher(theme)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
 
-    def render(self, html: str, label: str) -> Any:
+    def render(self, html: str, ref: str) -> Any:
         """Lay the bill out (a WeasyPrint document); refuses foreign URLs, a second page
         and text that runs past its column or the page (it would not all be printed)."""
         source = HTML(
@@ -38,19 +45,23 @@ class WeasyPrintEngine:
         try:
             document = source.render(font_config=self.font_config, cache=self.image_cache)
         except RefusedURL as exc:
-            raise FetchRefusedError(label, exc.url, exc.reason) from None
+            raise FetchRefusedError(ref, exc.url, exc.reason) from None
         if len(document.pages) > MAX_PAGES:
-            raise LayoutOverflowError(label, len(document.pages), MAX_PAGES)
+            raise LayoutOverflowError(ref, len(document.pages), MAX_PAGES)
         if overrun(document, source.etree_element):  # more than the sheet holds
-            raise LayoutOverflowError(label, MAX_PAGES + 1, MAX_PAGES)
+            raise LayoutOverflowError(ref, MAX_PAGES + 1, MAX_PAGES)
         for overflow in text_overflows(document):
-            raise TextOverflowError(label, overflow.text, overflow.edge, overflow.by_mm)
+            raise TextOverflowError(ref, overflow.text, overflow.edge, overflow.by_mm)
         return document
 
-    def write(self, html: str, label: str) -> bytes:
+    def write(self, html: str, ref: str) -> bytes:
         """The PDF bytes; the same HTML always gives the same bytes."""
-        pdf: bytes = self.render(html, label).write_pdf()
+        pdf: bytes = self.render(html, ref).write_pdf()
         return pdf
+
+    def write_with(self, html: str, ref: str, bill: Bill, options: PdfOptions) -> bytes:
+        """The PDF with ``options``: an archive copy, tagged, or both."""
+        return write_options(self.render(html, ref), bill, options)
 
     def write_merged(
         self, bills: Sequence[tuple[str, str]]
@@ -71,9 +82,9 @@ class WeasyPrintEngine:
     def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
         """One PDF per bill; WeasyPrint lays out one document at a time anyway."""
         results: list[bytes | BillError] = []
-        for html, label in bills:
+        for html, ref in bills:
             try:
-                results.append(self.write(html, label))
+                results.append(self.write(html, ref))
             except BillError as exc:
                 results.append(exc)
         return results

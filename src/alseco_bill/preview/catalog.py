@@ -14,9 +14,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from ..bill.model import Language, Variant
+from ..bill.validation import read_json
 from ..errors import InvalidBillError
-from ..model import Language, Variant
-from ..validation import read_json
 
 # Folders of bills looked for in the project: the examples, and the designers' gallery.
 BILL_FOLDERS = ("examples", "gallery")

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import jinja2
 
+from ..bill.model import Bill
+from ..bill.sample import sample_bill
 from ..errors import (
     FetchRefusedError,
     InvalidBillError,
@@ -22,11 +24,9 @@ from ..errors import (
     TemplateError,
     TextOverflowError,
 )
-from ..model import Bill
-from ..raster import png_bytes, rasterize
-from ..render import Renderer, label, with_fields
-from ..sample import sample_bill
-from ..templates import make_environment, render_template, template_name
+from ..filling.templates import make_environment, render_template, template_name
+from ..pdf.raster import png_bytes, rasterize
+from ..render import Renderer, ref_of, with_fields
 from ..theme import Theme
 from .catalog import Entry
 
@@ -76,7 +76,7 @@ def render_entry(
     bill: Bill | None = None
     try:
         bill = load_entry(entry, renderer)
-        name, template = label(bill), template_name(bill)
+        name, template = ref_of(bill), template_name(bill)
         printed = renderer.html(bill)
         html = render_template(browser_env, bill, name)
         pdf = renderer.engine.write(printed, name)

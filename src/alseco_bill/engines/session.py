@@ -1,0 +1,171 @@
+"""One Chromium page's life: load a document, measure its bills, print it.
+
+A ``PageSession`` keeps one page (and its browser context) for all it prints, served
+by a ``ThemeOrigin``; it replaces the page after ``FRESH_PAGE_AFTER`` bills, and drops
+a page that failed (crashed, hung) so the next document gets a fresh one. It must
+stay in the thread that made it (Playwright's sync API).
+
+What ``measure.js`` reports comes back typed: the printable area, and per bill box
+nothing (it fits) or a ``Finding``: too tall (``HeightFinding``) or text past its
+column or the sheet (``WidthFinding``).
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from typing import TYPE_CHECKING, Literal, TypedDict
+
+from ..errors import BillError, EngineError, LayoutOverflowError, TextOverflowError
+from ..theme import Theme
+from .browser import acquire_browser, release_browser
+from .origin import ThemeOrigin
+from .part import BOX_CLASS
+from .protocol import MAX_PAGES
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+
+# A page's renderer keeps memory from every document it laid out; a fresh page after
+# this many bills keeps a run of a million bills as small as a run of a thousand.
+FRESH_PAGE_AFTER = 250
+MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
+
+
+class Area(TypedDict):
+    """The page's printable area in CSS pixels (from the stylesheet's ``@page``)."""
+
+    width: float
+    height: float
+
+
+class HeightFinding(TypedDict):
+    kind: Literal["height"]
+    pages: int  # how many pages the bill would take
+
+
+class WidthFinding(TypedDict):
+    kind: Literal["width"]
+    text: str
+    edge: str  # "its column" or "the page"
+    mm: float
+
+
+Finding = HeightFinding | WidthFinding
+
+
+def finding_error(ref: str, finding: Finding | None) -> BillError | None:
+    """The error of bill ``ref`` that ``finding`` describes (None: it fits)."""
+    if finding is None:
+        return None
+    if finding["kind"] == "height":
+        return LayoutOverflowError(ref, max(int(finding["pages"]), MAX_PAGES + 1), MAX_PAGES)
+    return TextOverflowError(ref, str(finding["text"]), str(finding["edge"]), finding["mm"])
+
+
+class PageSession:
+    """A page of this thread's browser, loading, measuring and printing documents."""
+
+    def __init__(self, theme: Theme) -> None:
+        self.origin = ThemeOrigin(theme)
+        self._browser: Browser | None = None
+        self._page: Page | None = None
+        self._context: BrowserContext | None = None
+        self._bills_on_page = 0
+        self._viewport = 0
+
+    def load(self, document: str, ref: str) -> list[Finding | None]:
+        """Load ``document`` into the page and measure its bills' boxes (one finding
+        per box, None where it fits); raises ``FetchRefusedError`` or ``EngineError``
+        naming bill ``ref``."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self._bills_on_page >= FRESH_PAGE_AFTER:
+            self._close_page()
+        page = self._open_page()
+        self._bills_on_page += document.count(f'class="{BOX_CLASS}"') or 1
+        url = self.origin.serve(document)
+        try:
+            page.goto(url, wait_until="load")
+            # The load event does not wait for web fonts that layout asks for late.
+            page.evaluate("document.fonts.ready.then(() => true)")
+            area: Area = page.evaluate(MEASURE_JS, {"step": "area"})
+            width = math.floor(area["width"])
+            if width != self._viewport:  # lay out at the printed width before measuring
+                page.set_viewport_size({"width": width, "height": 1000})
+                self._viewport = width
+            findings: list[Finding | None] = page.evaluate(
+                MEASURE_JS, {"step": "measure", "height": area["height"]}
+            )
+        except PlaywrightError as exc:  # a crashed or hung browser: this part fails
+            refusal = self.origin.refusal(ref)
+            if refusal is not None:
+                raise refusal from None
+            self._abandon_page()
+            raise EngineError(ref, f"Chromium failed: {exc.message}") from None
+        refusal = self.origin.refusal(ref)
+        if refusal is not None:
+            raise refusal
+        return findings
+
+    def print(self, ref: str) -> bytes:
+        """The loaded document as PDF; raises as ``load`` does."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        assert self._page is not None
+        try:
+            pdf = self._page.pdf(prefer_css_page_size=True, print_background=True)
+        except PlaywrightError as exc:
+            self._abandon_page()
+            raise EngineError(ref, f"Chromium failed: {exc.message}") from None
+        refusal = self.origin.refusal(ref)
+        if refusal is not None:
+            raise refusal
+        return pdf
+
+    def close(self) -> None:
+        try:
+            self._close_page()
+        finally:
+            if self._browser is not None:
+                self._browser = None
+                release_browser()
+
+    def _open_page(self) -> Page:
+        if self._page is not None:
+            return self._page
+        if self._browser is None:
+            self._browser = acquire_browser()
+        # A fresh page starts at the printed width once it is known: its first
+        # document is then laid out once, not at a browser's width and again.
+        viewport: ViewportSize | None = (
+            {"width": self._viewport, "height": 1000} if self._viewport else None
+        )
+        context = self._browser.new_context(java_script_enabled=False, viewport=viewport)
+        try:
+            page = context.new_page()
+            page.emulate_media(media="print")
+            page.route("**/*", self.origin.answer)
+            page.on("requestfailed", self.origin.failed)
+            page.on("console", self.origin.console)
+        except BaseException:
+            context.close()
+            raise
+        self._context, self._page = context, page
+        return page
+
+    def _abandon_page(self) -> None:
+        """Drop a page that failed: the next document gets a fresh one."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            self._close_page()
+        except PlaywrightError:
+            self._context = self._page = None
+
+    def _close_page(self) -> None:
+        """Close the page and its context; the browser stays for the next page."""
+        context, self._context, self._page = self._context, None, None
+        self._bills_on_page = 0
+        if context is not None:
+            context.close()

@@ -1,0 +1,128 @@
+"""The Jinja environment that fills the bill templates.
+
+Autoescaping is on, and ``StrictUndefined`` turns a typo into an error naming the
+template file, line and variable instead of an empty cell on a printed bill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.runtime import Context
+
+from ..bill.model import Bill
+from ..errors import TemplateError
+from ..theme import Theme
+from .formatting import jinja_filters, locale_for
+from .payment import payment_qr, stub_barcode
+
+
+class RefusedTemplate(jinja2.TemplateError):
+    """A template file that resolves outside the theme's folders (a symbolic link)."""
+
+    def __init__(self, name: str, path: str) -> None:
+        super().__init__(
+            f"refused to load {path!r}: it leads outside the template and static folders"
+        )
+        self.name = name
+
+
+class ThemeLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader under the rule every engine obeys (``Theme.allowed_file``):
+    a template is read only if, resolved, it lies in the theme's folders, so a symbolic
+    link in a designer's folder cannot make rendering read the machine's files."""
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__(theme.template_dirs)
+        self.theme = theme
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        # Checked before reading: Jinja would follow the link to read the file.
+        for folder in self.searchpath:
+            candidate = Path(folder, *split_template_path(template))
+            if candidate.is_file() or candidate.is_symlink():
+                if self.theme.allowed_file(candidate) is None:
+                    raise RefusedTemplate(template, str(candidate.resolve()))
+                break
+        return super().get_source(environment, template)
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=ThemeLoader(theme),
+        # Templates are read once per environment; the preview makes a new one when
+        # a file changes, so checking every file's time for every bill is not needed.
+        auto_reload=False,
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(jinja_filters())
+    env.globals["static_url"] = theme.static_url
+    env.globals["t"] = label_text
+    # Codes are drawn from the bill, never from numbers a template formatted.
+    env.globals["payment_qr"] = payment_qr
+    env.globals["stub_barcode"] = stub_barcode
+    return env
+
+
+@jinja2.pass_context
+def label_text(context: Context, key: str, **values: str) -> str:
+    """``t("house", number="12")``: the language's label ``key`` with ``values`` filled.
+
+    The language template imports its ``labels`` (``kk/labels.html``); a key it lacks
+    is a template error, like any undefined variable.
+    """
+    labels = context.resolve("labels")
+    if isinstance(labels, jinja2.Undefined) or key not in labels:
+        raise jinja2.UndefinedError(f"no label {key!r} (in the language's labels.html)")
+    text: str = labels[key].format(**values)
+    return text
+
+
+def template_name(bill: Bill) -> str:
+    return f"{bill.language}/{bill.variant}.html"
+
+
+def render_template(env: jinja2.Environment, bill: Bill, ref: str) -> str:
+    """Fill the bill's template; any template problem becomes a ``TemplateError``."""
+    name = template_name(bill)
+    try:
+        template = env.get_template(name)
+        return template.render(bill=bill, locale=locale_for(bill.language))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(ref, exc.name or exc.filename, exc.lineno, exc.message or "") from None
+    except RefusedTemplate as exc:
+        raise TemplateError(ref, exc.name, None, exc.message or "") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(ref, str(exc.name), None, "template not found") from None
+    except Exception as exc:
+        # Jinja rewrites tracebacks so that template frames carry the template's
+        # file and line; the innermost such frame is where the designer must look.
+        template_file, line = _template_frame(exc.__traceback__, env)
+        message = exc.message if isinstance(exc, jinja2.TemplateError) else repr(exc)
+        raise TemplateError(ref, template_file or name, line, message or str(exc)) from None
+
+
+def _template_frame(
+    tb: TracebackType | None, env: jinja2.Environment
+) -> tuple[str | None, int | None]:
+    loader = env.loader
+    folders = (
+        [Path(p) for p in loader.searchpath] if isinstance(loader, jinja2.FileSystemLoader) else []
+    )
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        for folder in folders:
+            if Path(filename).is_relative_to(folder):
+                found = (str(Path(filename).relative_to(folder)), tb.tb_lineno)
+        tb = tb.tb_next
+    return found

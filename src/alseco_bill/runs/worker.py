@@ -1,0 +1,145 @@
+"""What a batch worker does with a chunk of bills: validate, fill, lay out, write.
+
+This runs in worker processes, local or on Dask workers. Each worker thread builds
+its ``Renderer`` (Jinja environment, fonts, image cache, browser) once and keeps it
+for every chunk it is given; that reuse is much of what makes a print run fast. Per
+thread, not per process: a Dask worker may run several tasks at once in threads,
+and neither WeasyPrint's font configuration nor a Playwright page may be shared.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..bill.model import Bill
+from ..engines import DEFAULT_ENGINE
+from ..errors import BillError, FetchRefusedError, InvalidBillError, Problem, TextOverflowError
+from ..pdf.options import PdfOptions
+from ..pdf.outline import bookmark
+from ..render import Renderer, ref_of, with_fields
+from ..theme import Theme
+from .records import account_of, peek
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to render; small and picklable, so it can travel to any worker."""
+
+    templates: tuple[str, ...] = ()
+    static: tuple[str, ...] = ()
+    engine: str = DEFAULT_ENGINE
+    archive: bool = False  # PDF/A-3b with the bill's data inside (variants.py)
+    tagged: bool = False
+
+
+@dataclass
+class Rejection:
+    number: int
+    account: str | None
+    problems: list[Problem]
+
+
+@dataclass
+class ChunkResult:
+    """The outcome of one chunk. ``pdfs`` are per bill; ``merged`` is one file whose
+    page ``i + 1`` is ``rendered[i]`` (every bill is one page)."""
+
+    rendered: list[tuple[int, str]] = field(default_factory=list)  # (number, account)
+    pdfs: list[bytes] = field(default_factory=list)
+    merged: bytes | None = None
+    rejected: list[Rejection] = field(default_factory=list)
+    # Record number → the bill's bookmark in a merged file (account, short address).
+    bookmarks: dict[int, str] = field(default_factory=dict)
+
+
+_local = threading.local()
+
+
+def renderer_for(settings: Settings) -> Renderer:
+    """This thread's renderer for ``settings``, built on first use."""
+    renderers: dict[Settings, Renderer] = _local.__dict__.setdefault("renderers", {})
+    if settings not in renderers:
+        theme = Theme.create(
+            [Path(p) for p in settings.templates], [Path(p) for p in settings.static]
+        )
+        options = PdfOptions(settings.archive, settings.tagged)
+        renderers[settings] = Renderer(theme, engine=settings.engine, options=options)
+    return renderers[settings]
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A valid bill of a chunk, filled into its template."""
+
+    number: int  # the record's number in the input
+    bill: Bill
+    html: str
+
+    @property
+    def job(self) -> tuple[str, str]:
+        """What an engine is given: the HTML and how messages name the bill."""
+        return self.html, ref_of(self.bill)
+
+
+def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) -> ChunkResult:
+    """Render ``items`` (record number, raw JSON); with ``merge``, into one PDF.
+
+    A bill that is invalid or does not fit its sheet is rejected with its reasons.
+    A template error or a refused file is not the bill's fault (templates are the
+    designers', and data values cannot name files): it stops the run.
+    """
+    renderer = renderer_for(settings)
+    result = ChunkResult()
+    filled: list[Filled] = []
+    for number, text in items:
+        try:
+            bill = renderer.parse(text)
+        except InvalidBillError as exc:
+            account = account_of(peek(text))
+            result.rejected.append(Rejection(number, account, list(exc.problems)))
+            continue
+        filled.append(Filled(number, bill, renderer.html(bill)))
+    if merge:
+        result.bookmarks = {
+            f.number: bookmark(f.bill, renderer.labels(f.bill.language)) for f in filled
+        }
+        merged, errors = renderer.engine.write_merged([f.job for f in filled])
+        result.merged = merged
+        for f, error in zip(filled, errors, strict=True):
+            _record(result, f.number, f.bill, error)
+        return result
+    if renderer.options.plain:
+        outcomes = renderer.engine.write_each([f.job for f in filled])
+    else:  # archive or tagged: each file carries its own bill's data
+        outcomes = [_pdf(renderer, f.bill, f.html) for f in filled]
+    for f, outcome in zip(filled, outcomes, strict=True):
+        if isinstance(outcome, BillError):
+            _record(result, f.number, f.bill, outcome)
+        else:
+            result.pdfs.append(outcome)
+            _record(result, f.number, f.bill, None)
+    return result
+
+
+def _pdf(renderer: Renderer, bill: Bill, html: str) -> bytes | BillError:
+    try:
+        return renderer.pdf(bill, html)
+    except BillError as exc:
+        return exc
+
+
+def _record(result: ChunkResult, number: int, bill: Bill, error: BillError | None) -> None:
+    if error is None:
+        result.rendered.append((number, bill.account))
+    elif isinstance(error, FetchRefusedError):
+        raise error
+    elif isinstance(error, TextOverflowError):
+        # Named by the fields that hold the text, as render and validate name them.
+        error = with_fields(error, bill)
+        paths = error.fields or ("",)
+        problems = [Problem(path, error.message) for path in paths]
+        result.rejected.append(Rejection(number, bill.account, problems))
+    else:
+        result.rejected.append(Rejection(number, bill.account, [Problem("", error.message)]))
