@@ -16,9 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import Problem
-from .model import Bill
+from .model import TIYN, Bill
 
-TIYN = Decimal("0.01")
 _SUMMED = ("opening_balance", "accrued", "recalculation", "paid", "to_pay")
 
 

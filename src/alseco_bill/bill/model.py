@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 ACCOUNT_PATTERN = r"^[0-9]{10}$"
+TIYN = Decimal("0.01")  # money has two decimals: tenge and tiyn
 
 
 def _year_month(value: Any) -> Any:

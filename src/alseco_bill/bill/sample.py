@@ -15,10 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..filling.formatting import locale_for, money, short_date
-from .model import Bill, Language, NoticeKind, Unit, Variant
+from .model import TIYN, Bill, Language, NoticeKind, Unit, Variant
 
 D = Decimal
-TIYN = D("0.01")
 
 # id: (ru name, kk name, logo, phones)
 SUPPLIERS = {

@@ -17,7 +17,8 @@ from typing import Any
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
-# CSS pixels (1/96 in). Glyph advances are fractional; a clipped glyph is several px.
+# CSS pixels (1/96 in): rounding, not a line of text. Glyph advances are fractional;
+# a clipped glyph is several px. The sheet's check (``sheet``) uses it too.
 TOLERANCE = 0.5
 PX_PER_MM = 96 / 25.4
 
@@ -41,11 +42,16 @@ def text_overflows(document: Any) -> Iterator[Overflow]:
         yield from _walk(page_box, area, area, number)
 
 
+def laid_out(box: Any) -> Any:
+    """The box itself, or for a positioned box (the sheet's foot) the box laid out
+    where its placeholder stands."""
+    return box._box if isinstance(box, AbsolutePlaceholder) else box
+
+
 def _walk(
     box: Any, column: tuple[float, float], area: tuple[float, float], page: int
 ) -> Iterator[Overflow]:
-    if isinstance(box, AbsolutePlaceholder):  # the sheet's foot is positioned
-        box = box._box
+    box = laid_out(box)
     if isinstance(box, boxes.BlockContainerBox) and box.width is not None:
         left = box.content_box_x()
         column = (left, left + box.width)

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout.absolute import AbsolutePlaceholder
 
-TOLERANCE = 0.5  # CSS pixels: rounding, not a line of text
+from .boxes import TOLERANCE, laid_out
 
 
 def overrun(document: Any, root: Any) -> float:
@@ -59,8 +58,7 @@ def _boxes(box: Any, skip: Any = None) -> Iterator[Any]:
     """``box`` and every box inside it, but ``skip`` and what is inside that."""
     if box is None:
         return
-    if isinstance(box, AbsolutePlaceholder):  # where a positioned box was laid out
-        box = box._box
+    box = laid_out(box)
     if box is skip:
         return
     yield box

@@ -113,6 +113,36 @@ def run_batch(
     return summary
 
 
+@dataclass(frozen=True, order=True)
+class _Indexed:
+    """A record of the input in delivery order, and where to read it again."""
+
+    key: DeliveryKey
+    number: int
+    source: str = field(compare=False)
+    offset: int = field(compare=False)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A task of a merged run: some records of one print file."""
+
+    file: str  # the print file's name in the run folder
+    records: list[_Indexed]
+    last: bool  # the file's last part: the file is joined when it is done
+
+
+@dataclass
+class _PrintFile:
+    """A print file as its parts come back: each part's PDF, the pages of it to keep
+    (a bill whose account came earlier is dropped), and the bills kept, in order."""
+
+    pdfs: list[bytes] = field(default_factory=list)
+    keep: list[list[int]] = field(default_factory=list)
+    bills: list[tuple[int, str]] = field(default_factory=list)  # (record number, account)
+    bookmarks: list[str] = field(default_factory=list)
+
+
 @dataclass
 class _Run:
     source: Path
@@ -154,12 +184,11 @@ class _Run:
         # Delivery order needs every address before the first file: index the input
         # (key, number, where to find it), not the bills, and read each group again.
         self.accounts = self.manifest.rendered_accounts()
-        index: list[tuple[DeliveryKey, int, str, int]] = []
-        for record in read_records(self.source):
-            if self._readable(record):
-                key = delivery_key(peek(record.text))
-                index.append((key, record.number, record.source, record.offset))
-        index.sort()
+        index = sorted(
+            _Indexed(delivery_key(peek(record.text)), record.number, record.source, record.offset)
+            for record in read_records(self.source)
+            if self._readable(record)
+        )
         names = [f"print/print-{i // size + 1:05d}.pdf" for i in range(0, len(index), size)]
         todo = [
             (name, index[i * size : (i + 1) * size])
@@ -172,38 +201,35 @@ class _Run:
         # for all cores instead of one.
         step = self.task_size(PART)
         parts = [
-            (name, group[i : i + step], i + step >= len(group))
+            _Part(name, group[i : i + step], last=i + step >= len(group))
             for name, group in todo
             for i in range(0, len(group), step)
         ]
 
         def chunks() -> Iterator[list[Record]]:
-            for _, part, _ in parts:
-                yield read_again(self.source, [(n, src, at) for _, n, src, at in part])
+            for part in parts:
+                yield read_again(
+                    self.source, [(r.number, r.source, r.offset) for r in part.records]
+                )
 
-        pdfs: list[bytes] = []
-        keep: list[list[int]] = []
-        bills: list[tuple[int, str]] = []
-        bookmarks: list[str] = []
-        for (name, _, last), (records, result) in zip(
-            parts, self._results(chunks(), merge=True), strict=True
-        ):
+        file = _PrintFile()
+        for part, (records, result) in zip(parts, self._results(chunks(), merge=True), strict=True):
             self._rejections(records, result)
             if result.merged is not None:
-                pdfs.append(result.merged)
-                keep.append([])
+                file.pdfs.append(result.merged)
+                file.keep.append([])
                 for page, (number, account) in enumerate(result.rendered):
                     if self._claim(number, account, records):
-                        keep[-1].append(page)
-                        bills.append((number, account))
-                        bookmarks.append(result.bookmarks[number])
-            if last:
-                if bills:
-                    whole = len(pdfs) == 1 and len(keep[0]) == len(result.rendered)
-                    title = f"ALSECO print file {Path(name).stem}: {len(bills)} bills"
-                    pdf = print_file(pdfs, None if whole else keep, title, bookmarks)
-                    self.manifest.add_file(name, pdf, bills)
-                pdfs, keep, bills, bookmarks = [], [], [], []
+                        file.keep[-1].append(page)
+                        file.bills.append((number, account))
+                        file.bookmarks.append(result.bookmarks[number])
+            if part.last:
+                if file.bills:
+                    whole = len(file.pdfs) == 1 and len(file.keep[0]) == len(result.rendered)
+                    title = f"ALSECO print file {Path(part.file).stem}: {len(file.bills)} bills"
+                    pdf = print_file(file.pdfs, None if whole else file.keep, title, file.bookmarks)
+                    self.manifest.add_file(part.file, pdf, file.bills)
+                file = _PrintFile()
                 self.report(total)
 
     def task_size(self, default: int) -> int:

@@ -30,7 +30,12 @@ class ImageDiff:
 
     @property
     def percent(self) -> float:
-        return 100 * self.differing / self.total if self.total else 0.0
+        return percent(self.differing, self.total)
+
+
+def percent(differing: int, total: int) -> float:
+    """``differing`` of ``total`` pixels, in percent (0 of none)."""
+    return 100 * differing / total if total else 0.0
 
 
 def compare_images(

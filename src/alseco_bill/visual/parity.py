@@ -21,7 +21,7 @@ from PIL import Image, ImageFilter
 from ..pdf.raster import rasterize, write_png
 from ..render import Renderer
 from ..theme import Theme
-from .imagediff import DEFAULT_THRESHOLD, ImageDiff, compare_images
+from .imagediff import DEFAULT_THRESHOLD, ImageDiff, compare_images, percent
 from .report import ReportEntry, write_report
 
 OUTPUT = Path("engine-comparison")
@@ -42,7 +42,7 @@ class PageParity:
 
     @property
     def percent(self) -> float:
-        return 100 * self.differing / self.total if self.total else 0.0
+        return percent(self.differing, self.total)
 
 
 @dataclass(frozen=True)

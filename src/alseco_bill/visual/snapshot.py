@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import time
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..engines import DEFAULT_ENGINE, engine_info
 from ..errors import BillError, GalleryError
 from ..pdf.raster import rasterize, write_png
 from ..render import Renderer
 from ..theme import Theme
-from .imagediff import DEFAULT_THRESHOLD, compare_images
+from .imagediff import DEFAULT_THRESHOLD, compare_images, percent
 from .report import REPORT_FILE, ReportEntry, write_report
 
 GALLERY = Path("gallery")
@@ -44,14 +46,15 @@ SETTINGS_FILE = "snapshot.toml"
 _REPORT_SUFFIXES = ("-actual.png", "-expected.png", "-diff.png")
 
 
-@dataclass(frozen=True)
-class SnapshotSettings:
+class SnapshotSettings(BaseModel):
     """How pages are rasterised and how much they may differ (``snapshot.toml``)."""
 
-    dpi: int = 72
-    threshold: float = DEFAULT_THRESHOLD
-    budget: int = 20
-    budgets: Mapping[str, int] = field(default_factory=dict)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    dpi: int = Field(72, ge=1)
+    threshold: float = Field(DEFAULT_THRESHOLD, ge=0, le=1)
+    budget: int = Field(20, ge=0)
+    budgets: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
     def budget_for(self, case: str) -> int:
         """Differing pixels a page of ``case`` may have."""
@@ -65,26 +68,36 @@ class SnapshotSettings:
         if not path.is_file():
             return cls()
         try:
-            data = tomllib.loads(path.read_text("utf-8"))
+            return cls.model_validate(tomllib.loads(path.read_text("utf-8")))
         except tomllib.TOMLDecodeError as exc:
             raise GalleryError(f"{path}: {exc}") from None
-        unknown = set(data) - {"dpi", "threshold", "budget", "budgets"}
-        if unknown:
-            raise GalleryError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
-        budgets = data.get("budgets", {})
-        if not isinstance(budgets, dict):
-            raise GalleryError(f"{path}: [budgets] must be a table of case = pixels")
-        settings = cls(
-            dpi=_number(path, "dpi", data.get("dpi", cls.dpi), int),
-            threshold=_number(path, "threshold", data.get("threshold", cls.threshold), float),
-            budget=_number(path, "budget", data.get("budget", cls.budget), int),
-            budgets={str(k): _number(path, f"budgets.{k}", v, int) for k, v in budgets.items()},
-        )
-        if settings.dpi < 1:
-            raise GalleryError(f"{path}: dpi must be at least 1")
-        if not 0 <= settings.threshold <= 1:
-            raise GalleryError(f"{path}: threshold must be between 0 and 1")
-        return settings
+        except ValidationError as exc:
+            unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+            if unknown:
+                message = f"unknown setting(s) {', '.join(sorted(unknown))}"
+            else:
+                message = _setting_problem(exc.errors()[0])
+            raise GalleryError(f"{path}: {message}") from None
+
+
+# What a value out of its range is told, by setting.
+_RANGES = {
+    "dpi": "must be at least 1",
+    "threshold": "must be between 0 and 1",
+    "budget": "must not be negative",
+    "budgets": "must not be negative",
+}
+
+
+def _setting_problem(error: ErrorDetails) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] in ("greater_than_equal", "less_than_equal"):
+        return f"{key} {_RANGES[str(error['loc'][0])]}"
+    if error["type"].startswith("int") and isinstance(error["input"], float):
+        return f"{key} must be a whole number"
+    if error["type"] in ("dict_type", "model_type"):
+        return f"[{key}] must be a table of case = pixels"
+    return f"{key} must be a number"
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,7 @@ class PageCheck:
 
     @property
     def percent(self) -> float:
-        return 100 * self.differing / self.total if self.total else 0.0
+        return percent(self.differing, self.total)
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,7 @@ class CaseCheck:
 
     @property
     def percent(self) -> float:
-        total = sum(p.total for p in self.pages)
-        return 100 * self.differing / total if total else 0.0
+        return percent(self.differing, sum(p.total for p in self.pages))
 
 
 @dataclass(frozen=True)
@@ -350,14 +362,3 @@ def _clear_report(report: Path) -> None:
 def _open(path: Path) -> Image.Image:
     with Image.open(path) as image:
         return image.convert("L")
-
-
-def _number(path: Path, key: str, value: Any, kind: type[int] | type[float]) -> Any:
-    # TOML's integers are fine where a float is expected; booleans are not numbers here.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise GalleryError(f"{path}: {key} must be a number")
-    if kind is int and not isinstance(value, int):
-        raise GalleryError(f"{path}: {key} must be a whole number")
-    if value < 0:
-        raise GalleryError(f"{path}: {key} must not be negative")
-    return kind(value)
