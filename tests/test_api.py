@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 # Four threads, each rendering three different bills at once with render_pdf; every
 # PDF's text must carry its own bill's account and total, and nothing of the bill of
 # another thread. Run in a process of its own: a corrupted heap shows as GLib's
@@ -46,6 +48,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_threads_rendering_at_once_each_get_their_own_bill() -> None:
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300, check=False

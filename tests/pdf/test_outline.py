@@ -59,6 +59,7 @@ def merged_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int
     return folder / "run", {i + 1: r for i, r in enumerate(records)}
 
 
+@pytest.mark.slow
 def test_every_merged_file_has_a_title_and_a_bookmark_per_bill(
     merged_run: tuple[Path, dict[int, dict[str, Any]]],
 ) -> None:

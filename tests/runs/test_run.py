@@ -86,6 +86,7 @@ def per_bill_run(
     return out
 
 
+@pytest.mark.slow
 def test_every_record_is_rendered_or_rejected(
     per_bill_run: Path, run_input: tuple[Path, dict[str, int]]
 ) -> None:
@@ -117,6 +118,7 @@ def test_per_bill_files_match_the_manifest(per_bill_run: Path) -> None:
     assert not list(per_bill_run.rglob("*.part"))
 
 
+@pytest.mark.slow
 def test_merged_files_in_delivery_order(
     run_input: tuple[Path, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,6 +163,7 @@ def test_delivery_key_compares_numbers_as_numbers() -> None:
     assert delivery_key({"consumer": "not an object"}) == delivery_key(None)
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_and_ends_as_a_clean_run(
     per_bill_run: Path, run_input: tuple[Path, dict[str, int]], tmp_path: Path
 ) -> None:
@@ -205,6 +208,7 @@ def test_resuming_with_other_options_is_refused(
         render_batch(source, tmp_path / "out", workers=1)
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_result(
     per_bill_run: Path, run_input: tuple[Path, dict[str, int]], tmp_path: Path
 ) -> None:

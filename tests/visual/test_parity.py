@@ -13,7 +13,7 @@ from alseco_bill import EngineParity, compare_engines
 from alseco_bill.cli import app
 from alseco_bill.visual.parity import layout_diff
 
-pytestmark = pytest.mark.chromium
+pytestmark = [pytest.mark.chromium, pytest.mark.slow]
 
 GALLERY = sorted((ROOT / "gallery").glob("*.json"))
 # Measured on the gallery: 0.3–2.2 % for most cases, 4.5 % for the fullest city sheet

@@ -129,6 +129,7 @@ def test_column_moved_by_one_millimetre_fails(tmp_path: Path, small_gallery: Mak
     assert "alseco-bill snapshot update" in html
 
 
+@pytest.mark.slow
 def test_cli_names_changed_cases_and_the_report(tmp_path: Path, small_gallery: MakeGallery) -> None:
     gallery = small_gallery("city-ru")
     css_override(tmp_path, ".services td.name { width: calc(24% + 1mm); }")
@@ -185,6 +186,7 @@ def test_second_page_fails(tmp_path: Path, small_gallery: MakeGallery) -> None:
     assert "lays out on 2 pages" in (report / "index.html").read_text("utf-8")
 
 
+@pytest.mark.slow
 def test_update_rewrites_only_what_changed(tmp_path: Path, small_gallery: MakeGallery) -> None:
     gallery = small_gallery("city-ru", "region-kk")
     baselines = gallery / "baselines"
