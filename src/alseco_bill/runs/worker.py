@@ -30,7 +30,7 @@ class Settings:
     templates: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
     engine: str = DEFAULT_ENGINE
-    archive: bool = False  # PDF/A-3b with the bill's data inside (variants.py)
+    archive: bool = False  # PDF/A-3b with the bill's data inside (pdf/options.py)
     tagged: bool = False
 
 
