@@ -6,18 +6,20 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import ROOT
 
 from alseco_bill.filling import formatting as f
 
 KK, RU = f.locale_for("kk"), f.locale_for("ru")
 NBSP = "\xa0"
-NNBSP = "\u202f"  # CLDR's space before «г.», «ж.»
+NNBSP = "\u202f"  # CLDR's space before «г.»
+EN_DASH = "\u2013"  # the bill's one negative sign: Noto Sans has no U+2212
 
 
 @pytest.mark.parametrize("locale", [KK, RU])
 def test_money_in_tenge_with_grouping_and_decimal_comma(locale: str) -> None:
     assert f.money(Decimal("16879.04"), locale) == f"16{NBSP}879,04{NBSP}₸"
-    assert f.money(Decimal("-1250.5"), locale) == f"-1{NBSP}250,50{NBSP}₸"
+    assert f.money(Decimal("-1250.5"), locale) == f"{EN_DASH}1{NBSP}250,50{NBSP}₸"
     assert f.amount(Decimal("1234567.8"), locale) == f"1{NBSP}234{NBSP}567,80"
     assert f.amount(Decimal("0"), locale) == "0,00"
 
@@ -44,8 +46,10 @@ def test_period_as_a_person_writes_it() -> None:
     # Russian: nominative month, the form that follows «за» («за апрель 2020 г.»).
     assert f.period(april, RU) == f"апрель 2020{NNBSP}г."
     assert f.period(date(2025, 2, 1), RU) == f"февраль 2025{NNBSP}г."
-    # Kazakh writes the year first.
-    assert f.period(april, KK) == f"2020{NNBSP}ж. сәуір"
+    # Kazakh writes the year first, in the official form («2025 жылғы желтоқсан үшін»),
+    # not CLDR's «2020 ж. сәуір».
+    assert f.period(april, KK) == f"2020{NBSP}жылғы сәуір"
+    assert f.period(date(2025, 2, 1), KK) == f"2025{NBSP}жылғы ақпан"
 
 
 def test_dates() -> None:
@@ -54,4 +58,58 @@ def test_dates() -> None:
     assert f.short_date(day, KK) == "25.05.2020"
     # Russian deadlines read «до 25 мая 2020 г.»: the genitive month.
     assert f.long_date(day, RU) == f"25 мая 2020{NNBSP}г."
-    assert f.long_date(day, KK) == f"2020{NNBSP}ж. 25 мамыр"
+    # Kazakh: the official «2023 жылғы 2 қазан» form, a number kept with its word.
+    assert f.long_date(day, KK) == f"2020{NBSP}жылғы 25{NBSP}мамыр"
+    assert f.long_date(date(2025, 3, 1), KK) == f"2025{NBSP}жылғы 1{NBSP}наурыз"
+
+
+KAZAKH_MONTHS = [
+    *("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым"),
+    *("шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан"),
+]
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_kazakh_periods_and_dates_in_the_official_form(month: int) -> None:
+    name = KAZAKH_MONTHS[month - 1]
+    assert f.period(date(2025, month, 1), KK) == f"2025{NBSP}жылғы {name}"
+    assert f.long_date(date(2025, month, 28), KK) == f"2025{NBSP}жылғы 28{NBSP}{name}"
+    assert "ж." not in f.period(date(2025, month, 1), KK)
+
+
+@pytest.mark.parametrize("locale", [KK, RU])
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("money", "-694.58", f"{EN_DASH}694,58{NBSP}₸"),
+        ("amount", "-694.58", f"{EN_DASH}694,58"),
+        ("amount", "-0.01", f"{EN_DASH}0,01"),
+        ("amount", "-1234567.8", f"{EN_DASH}1{NBSP}234{NBSP}567,80"),
+        ("quantity", "-2.5", f"{EN_DASH}2,5"),
+        ("tariff", "-7.45", f"{EN_DASH}7,45"),
+        ("reading", "-3", f"{EN_DASH}3"),
+    ],
+)
+def test_one_negative_sign_the_en_dash(locale: str, name: str, value: str, text: str) -> None:
+    """The legends' «(–)» and the amounts use the same sign; none is the hyphen-minus
+    Babel prints, nor U+2212, which the bill font lacks."""
+    formatted = f.FORMATTERS[name](Decimal(value), locale)
+    assert formatted == text
+    assert "-" not in formatted
+    assert "\u2212" not in formatted
+
+
+def test_positive_amounts_have_no_sign() -> None:
+    assert f.amount(Decimal("694.58"), KK) == "694,58"
+    assert f.money(Decimal("0"), RU) == f"0,00{NBSP}₸"
+
+
+def test_the_negative_sign_is_in_the_bill_font_and_u2212_is_not() -> None:
+    from fontTools.ttLib import TTFont
+
+    fonts = sorted((ROOT / "static" / "fonts").glob("*.ttf"))
+    assert fonts
+    for font in fonts:
+        cmap = TTFont(font).getBestCmap()
+        assert ord(f.MINUS) in cmap, font.name
+        assert 0x2212 not in cmap, f"{font.name} has U+2212 now: use the true minus sign"

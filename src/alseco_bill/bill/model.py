@@ -156,7 +156,11 @@ class Consumer(_Model):
     address: Address
     residents: Annotated[int, Field(ge=0, le=50)]
     living_area: Annotated[Decimal, Field(gt=0, le=2000, decimal_places=2), _decimal(2)] = Field(
-        description="Living area in m², used for heating charged per m²."
+        description=(
+            "The flat's area in m² as the bill prints it («Пәтердің ауданы» / «Площадь»,"
+            " площадь квартиры), on which heating without a meter is charged per m²;"
+            " not the living rooms only (жилая площадь)."
+        )
     )
 
 

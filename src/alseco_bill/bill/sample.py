@@ -31,7 +31,7 @@ SUPPLIERS = {
     "almaty-su": ("ГКП «Алматы Су»", "«Алматы Су» МКК", "almaty-su.svg", ["+7 (727) 274 66 66"]),
     "gas": ("АО «КазТрансГаз Аймак»", "«ҚазТрансГаз Аймақ» АҚ", "gas.svg", ["104"]),
     "waste": ("ТОО «Тазалык Сервис»", "«Тазалық Сервис» ЖШС", "waste.svg", ["+7 (727) 300 15 15"]),
-    "osi": ("ОСИ «Жетысу»", "«Жетісу» ПИБ", "osi.svg", ["+7 (701) 555 12 34"]),
+    "osi": ("ОСИ «Жетысу»", "«Жетісу» МИБ", "osi.svg", ["+7 (701) 555 12 34"]),
 }
 ALSECO = {
     "ru": {
@@ -53,7 +53,7 @@ SERVICE_NAMES = {
     "sewerage": ("Водоотведение", "Су бұру"),
     "gas": ("Газ", "Газ"),
     "waste": ("Вывоз твёрдых бытовых отходов", "Қатты тұрмыстық қалдықтарды шығару"),
-    "maintenance": ("Содержание общего имущества (ОСИ)", "Ортақ мүлікті күтіп ұстау (ПИБ)"),
+    "maintenance": ("Содержание общего имущества (ОСИ)", "Ортақ мүлікті күтіп ұстау (МИБ)"),
 }
 STREETS = {
     "ru": [
@@ -280,17 +280,17 @@ def _notices(
             debts[line["supplier"]] = debts.get(line["supplier"], D(0)) + D(line["opening_balance"])
     for supplier, debt in debts.items():
         text = (
-            f"{short_date(period, locale)} жағдай бойынша берешек {money(debt, locale)}. "
+            f"{short_date(period, locale)} ж. жағдай бойынша берешек {money(debt, locale)}. "
             "Төленбеген жағдайда қызмет көрсету тоқтатылуы мүмкін."
             if lang == "kk"
-            else f"Задолженность на {short_date(period, locale)} составляет {money(debt, locale)}. "
+            else f"Долг на {short_date(period, locale)} составляет {money(debt, locale)}. "
             "При неоплате подача услуги может быть приостановлена."
         )
         notices.append({"supplier": supplier, "kind": NoticeKind.DEBT.value, "text": text})
     heating = next((s for s in services if s["accrual_period"]), None)
     if heating:
         text = (
-            "Жылыту бір ай кейін есептеледі; маусым аяқталғаннан кейін жылдық қайта есептеу "
+            "Жылыту бір айдан кейін есептеледі; маусым аяқталғаннан кейін жылдық қайта есептеу "
             "жүргізіледі."
             if lang == "kk"
             else "Отопление начисляется на месяц позже; после окончания сезона проводится годовой "

@@ -3,7 +3,11 @@
 Templates never format values themselves: they use these functions as Jinja
 filters (``{{ line.to_pay|money }}``), which read the bill's locale from the
 template context. Amounts are in tenge with the locale's grouping and decimal
-comma; a negative amount (an advance) keeps its sign.
+comma; a negative amount (an advance) keeps its sign, printed as the en dash «–»
+(U+2013), the sign the labels' legends use: the bill font, Noto Sans, has no minus
+sign U+2212, and Babel's hyphen-minus would be a second sign on one sheet. Kazakh
+periods and dates take the official form, «2025 жылғы ақпан», «2025 жылғы 25 наурыз»,
+not CLDR's short «2025 ж. ақпан».
 """
 
 from __future__ import annotations
@@ -13,13 +17,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date, format_skeleton
-from babel.numbers import format_currency, format_decimal
+from babel.dates import format_date, format_skeleton, get_month_names
+from babel.numbers import format_currency, format_decimal, get_minus_sign_symbol
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
 # ru_RU would print "KZT"; the Kazakhstan locales print the tenge sign.
 LOCALES = {"kk": "kk_KZ", "ru": "ru_KZ"}
+# The one negative sign of a bill (README, "The bill data"): Noto Sans lacks U+2212.
+MINUS = "\u2013"
+# Kazakh keeps a number with its word: «2025 жылғы», «25 наурыз» (no-break spaces).
+NBSP = "\xa0"
 
 
 def locale_for(language: str) -> str:
@@ -28,36 +36,38 @@ def locale_for(language: str) -> str:
 
 def money(value: Decimal, locale: str) -> str:
     """``16879.04`` → ``16 879,04 ₸`` (grouping and decimal comma of the locale)."""
-    return format_currency(value, "KZT", locale=locale)
+    return _signed(format_currency(value, "KZT", locale=locale), locale)
 
 
 def amount(value: Decimal, locale: str) -> str:
     """An amount without the currency sign, for table columns headed «₸»."""
-    return format_decimal(value, format="#,##0.00", locale=locale)
+    return _signed(format_decimal(value, format="#,##0.00", locale=locale), locale)
 
 
 def quantity(value: Decimal, locale: str) -> str:
     """Consumption and areas: as many decimals as given (up to 3), never fewer than 0."""
     places = min(max(-value.normalize().as_tuple().exponent, 0), 3)  # type: ignore[operator]
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(value, format=pattern, locale=locale)
+    return _signed(format_decimal(value, format=pattern, locale=locale), locale)
 
 
 def reading(value: Decimal, locale: str) -> str:
     """Meter readings keep the precision they were taken with, without grouping."""
     places = max(-value.as_tuple().exponent, 0)  # type: ignore[operator]
     pattern = "0" + ("." + "0" * places if places else "")
-    return format_decimal(value, format=pattern, locale=locale)
+    return _signed(format_decimal(value, format=pattern, locale=locale), locale)
 
 
 def tariff(value: Decimal, locale: str) -> str:
     """Tariffs: two decimals, or more when the tariff has them (7.4512 ₸/m²)."""
     places = min(max(-value.normalize().as_tuple().exponent, 2), 4)  # type: ignore[operator]
-    return format_decimal(value, format="#,##0." + "0" * places, locale=locale)
+    return _signed(format_decimal(value, format="#,##0." + "0" * places, locale=locale), locale)
 
 
 def period(value: date, locale: str) -> str:
-    """A billing month as a person writes it: «апрель 2020 г.», «2020 ж. сәуір»."""
+    """A billing month as a person writes it: «апрель 2020 г.», «2020 жылғы сәуір»."""
+    if _is_kazakh(locale):
+        return f"{value.year}{NBSP}жылғы {_kazakh_month(value, locale)}"
     return format_skeleton("yMMMM", value, locale=locale)
 
 
@@ -67,8 +77,24 @@ def short_date(value: date, locale: str) -> str:
 
 
 def long_date(value: date, locale: str) -> str:
-    """«25 апреля 2020 г.», «2020 ж. 25 сәуір» (deadlines in sentences)."""
+    """«25 апреля 2020 г.», «2020 жылғы 25 сәуір» (deadlines in sentences)."""
+    if _is_kazakh(locale):
+        return f"{value.year}{NBSP}жылғы {value.day}{NBSP}{_kazakh_month(value, locale)}"
     return format_date(value, "long", locale=locale)
+
+
+def _signed(text: str, locale: str) -> str:
+    """Babel's text with the bill's negative sign instead of the locale's."""
+    return text.replace(get_minus_sign_symbol(locale), MINUS)
+
+
+def _is_kazakh(locale: str) -> bool:
+    return locale.partition("_")[0] == "kk"
+
+
+def _kazakh_month(value: date, locale: str) -> str:
+    """The month as Kazakh official texts write it after «жылғы»: lower case, «наурыз»."""
+    return str(get_month_names("wide", "format", locale=locale)[value.month])
 
 
 FORMATTERS: dict[str, Callable[[Any, str], str]] = {
