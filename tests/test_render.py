@@ -18,7 +18,7 @@ from alseco_bill import (
     TemplateError,
     Theme,
 )
-from alseco_bill.formatting import amount
+from alseco_bill.filling.formatting import amount
 
 Data = Callable[[str], dict[str, Any]]
 KAZAKH_LETTERS = "әғқңөұүһі"

@@ -123,8 +123,8 @@ def test_payload_is_documented_text(pages: dict[str, tuple[Bill, Image.Image, by
         f"ALSECO1|acc={bill.account}|per=2025-02|sum={bill.totals.to_pay:.2f}|due=2025-03-25"
     )
     assert barcode_digits(bill) == f"{bill.account}202502"
-    readme = (ROOT / "README.md").read_text("utf-8")
-    assert "ALSECO1|acc=" in readme, "the payload format is not documented in README"
+    reference = (ROOT / "docs/codes.md").read_text("utf-8")
+    assert "ALSECO1|acc=" in reference, "the payload format is not documented in docs/codes.md"
 
 
 def test_payload_with_whole_and_negative_totals(

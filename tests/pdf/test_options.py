@@ -2,7 +2,7 @@
 tools nobody here wrote: qpdf, mutool, pdfinfo, pdffonts, pdftotext, PDFium, pikepdf.
 
 veraPDF cannot be installed here; these tests check the PDF/A-3b points listed in
-README ("Archive copy"), not full conformance."""
+docs/archive.md, not full conformance."""
 
 from __future__ import annotations
 

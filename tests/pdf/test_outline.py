@@ -17,7 +17,7 @@ from alseco_bill.runs import run as batch
 
 
 def expected_label(data: dict[str, Any]) -> str:
-    """The bookmark as the README describes it, written out independently."""
+    """The bookmark as docs/runs.md describes it, written out independently."""
     address = data["consumer"]["address"]
     kk = data["language"] == "kk"
     parts = [address["street"], f"{address['house']}-үй" if kk else f"д. {address['house']}"]
