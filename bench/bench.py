@@ -13,7 +13,9 @@ The peers, each at its best, written as a person would without this tool:
      the bills as one document (the peer at this machine's limit).
 Ours, ``alseco-bill batch`` on all cores: (c) WeasyPrint, one PDF per bill; (c-merged)
 ``--merge 500``; (c-chromium) the Chromium engine, one PDF per bill; (c-chromium-merged)
-the Chromium engine with ``--merge 500``. Every scenario fills the same templates.
+the Chromium engine with ``--merge 500``; and, when named in ``--scenarios``, each
+engine's ``--archive`` and ``--tagged`` (c-archive, c-tagged, c-chromium-archive,
+c-chromium-tagged). Every scenario fills the same templates.
 
 Each scenario runs in a fresh child process. Its CPU is that of its whole process tree
 (workers, Playwright's driver, the browsers): this process is the tree's subreaper, so
@@ -46,6 +48,8 @@ from typing import Any
 import psutil
 
 SCENARIOS = ("a", "b", "b*", "b**", "c", "c-merged", "c-chromium", "c-chromium-merged")
+# --archive and --tagged, per bill, with each engine (not run unless named).
+OPTION_SCENARIOS = ("c-archive", "c-tagged", "c-chromium-archive", "c-chromium-tagged")
 PEERS = ("a", "b", "b*", "b**")
 CPU_PEERS = ("b*", "b**")  # the CPU a bill needs in Chromium itself, one core or two
 PR_SET_CHILD_SUBREAPER = 36
@@ -299,12 +303,16 @@ def both_cores(bills: Path) -> tuple[int, int]:
     return count, int(sum(r["bytes_per_bill"] * r["bills"] for r in found))
 
 
-def batch(merge: int | None, engine: str = "weasyprint") -> Any:
+def batch(
+    merge: int | None, engine: str = "weasyprint", *, archive: bool = False, tagged: bool = False
+) -> Any:
     def run(bills: Path) -> tuple[int, int]:
         from alseco_bill import render_batch
 
         with tempfile.TemporaryDirectory() as out:
-            summary = render_batch(bills, out, merge=merge, engine=engine)
+            summary = render_batch(
+                bills, out, merge=merge, engine=engine, archive=archive, tagged=tagged
+            )
             if not summary.complete or summary.rejected:
                 raise SystemExit(f"the run lost or rejected bills: {summary}")
             size = sum(p.stat().st_size for p in Path(out).rglob("*.pdf"))
@@ -322,6 +330,10 @@ SCENARIO_FUNCTIONS = {
     "c-merged": batch(500),
     "c-chromium": batch(None, "chromium"),
     "c-chromium-merged": batch(500, "chromium"),
+    "c-archive": batch(None, archive=True),
+    "c-tagged": batch(None, tagged=True),
+    "c-chromium-archive": batch(None, "chromium", archive=True),
+    "c-chromium-tagged": batch(None, "chromium", tagged=True),
 }
 
 
