@@ -8,23 +8,33 @@ The peers, each at its best, written as a person would without this tool:
 (a)  a plain loop, one ``weasyprint.HTML(...).write_pdf()`` per bill, default options;
 (b)  a Playwright loop: the system Chromium (started with --allow-file-access-from-files,
      so fonts and logos load from their files), one page, ``goto`` a file per bill, ``pdf``;
-(b*) the same person with all bills in ONE document and one ``pdf()``.
+(b*) the same person with all bills in ONE document and one ``pdf()``;
+(b**) the same person on both cores: two (b*) processes at once, each printing half
+     the bills as one document (the peer at this machine's limit).
 Ours, ``alseco-bill batch`` on all cores: (c) WeasyPrint, one PDF per bill; (c-merged)
 ``--merge 500``; (c-chromium) the Chromium engine, one PDF per bill; (c-chromium-merged)
-the Chromium engine with ``--merge 500``. Every scenario fills the same templates.
+the Chromium engine with ``--merge 500``; and, when named in ``--scenarios``, each
+engine's ``--archive`` and ``--tagged`` (c-archive, c-tagged, c-chromium-archive,
+c-chromium-tagged). Every scenario fills the same templates.
 
-Each scenario runs in a fresh child process; a sampler thread there follows every
-process of its tree (workers, Playwright's driver, the browsers) with psutil, for CPU
-seconds, peak RSS (largest single process) and the browser's peak RSS (all its
-processes together). Prints ms and CPU ms per bill, bytes per bill and the ratios of
-each of ours to each peer. One run of each scenario on a noisy machine: compare ratios
-from the same run.
+Each scenario runs in a fresh child process. Its CPU is that of its whole process tree
+(workers, Playwright's driver, the browsers): this process is the tree's subreaper, so
+every descendant that ends is reaped here or by its parent, and the kernel adds its CPU
+to the child's (``RUSAGE_CHILDREN``), even a process that ends between two samples. A
+sampler thread in the child follows the tree with psutil for peak RSS (largest single
+process) and the browsers' peak RSS (all their processes together). Prints ms and CPU
+ms per bill, bytes per bill and, for each of ours, how many times faster it is than
+each peer (wall clock) and its CPU per bill against (b*)'s and (b**)'s. One run of each
+scenario on a noisy machine: compare ratios from the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,8 +47,12 @@ from typing import Any
 
 import psutil
 
-SCENARIOS = ("a", "b", "b*", "c", "c-merged", "c-chromium", "c-chromium-merged")
-PEERS = ("a", "b", "b*")
+SCENARIOS = ("a", "b", "b*", "b**", "c", "c-merged", "c-chromium", "c-chromium-merged")
+# --archive and --tagged, per bill, with each engine (not run unless named).
+OPTION_SCENARIOS = ("c-archive", "c-tagged", "c-chromium-archive", "c-chromium-tagged")
+PEERS = ("a", "b", "b*", "b**")
+CPU_PEERS = ("b*", "b**")  # the CPU a bill needs in Chromium itself, one core or two
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def main() -> None:
@@ -57,6 +71,9 @@ def main() -> None:
     if args.single:
         single(args.single)
         return
+    # Orphans of a scenario (a browser whose driver ended first) are reaped here, so
+    # their CPU is counted too.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
         for name in filter(None, args.scenarios.split(",")):
@@ -109,11 +126,28 @@ def make_bills(folder: Path, count: int) -> Path:
 
 def run_child(name: str, bills: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--one", name, "--bills", str(bills)]
+    before = _children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
+    _reap_orphans()
     if done.returncode:
         sys.exit(f"scenario {name} failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    result["cpu"] = _children_cpu() - before
     return result
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reap_orphans() -> None:
+    """Wait for every descendant that outlived its parent (and was handed to us)."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
 
 
 def measure(name: str, bills: Path) -> dict[str, Any]:
@@ -126,7 +160,6 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
     return {
         "bills": count,
         "wall": wall,
-        "cpu": sampler.cpu(),
         "peak_rss_mb": sampler.peak_rss() / 2**20,
         "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
@@ -139,7 +172,6 @@ class Sampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.me = psutil.Process()
-        self.cpu_by_pid: dict[int, float] = {}
         self.rss_by_pid: dict[int, int] = {}
         self.browser_rss = 0  # the most all browser processes held at one time
         self.running = True
@@ -153,22 +185,17 @@ class Sampler(threading.Thread):
         browser = 0
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
-                times = process.cpu_times()
                 rss = process.memory_info().rss
                 if process.name().startswith(("chromium", "chrome", "headless")):
                     browser += rss
             except psutil.Error:
                 continue
-            self.cpu_by_pid[process.pid] = times.user + times.system
             self.rss_by_pid[process.pid] = max(rss, self.rss_by_pid.get(process.pid, 0))
         self.browser_rss = max(self.browser_rss, browser)
 
     def stop(self) -> None:
         self.sample()
         self.running = False
-
-    def cpu(self) -> float:
-        return sum(self.cpu_by_pid.values())
 
     def peak_rss(self) -> int:
         return max(self.rss_by_pid.values())
@@ -251,12 +278,41 @@ def playwright_one_document(bills: Path) -> tuple[int, int]:
     return len(bodies), len(pdf)
 
 
-def batch(merge: int | None, engine: str = "weasyprint") -> Any:
+def both_cores(bills: Path) -> tuple[int, int]:
+    """(b**): two (b*) processes at once, the first half of the bills and the second."""
+    lines = bills.read_text(encoding="utf-8").splitlines(keepends=True)
+    half = (len(lines) + 1) // 2
+    with tempfile.TemporaryDirectory() as tmp:
+        halves = []
+        for i, part in enumerate((lines[:half], lines[half:])):
+            halves.append(Path(tmp) / f"half-{i}.jsonl")
+            halves[-1].write_text("".join(part), encoding="utf-8")
+        children = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--one", "b*", "--bills", str(path)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for path in halves
+        ]
+        outputs = [child.communicate()[0] for child in children]
+    if any(child.returncode for child in children):
+        raise SystemExit("b**: a half failed")
+    found = [json.loads(out.splitlines()[-1]) for out in outputs]
+    count = sum(r["bills"] for r in found)
+    return count, int(sum(r["bytes_per_bill"] * r["bills"] for r in found))
+
+
+def batch(
+    merge: int | None, engine: str = "weasyprint", *, archive: bool = False, tagged: bool = False
+) -> Any:
     def run(bills: Path) -> tuple[int, int]:
         from alseco_bill import render_batch
 
         with tempfile.TemporaryDirectory() as out:
-            summary = render_batch(bills, out, merge=merge, engine=engine)
+            summary = render_batch(
+                bills, out, merge=merge, engine=engine, archive=archive, tagged=tagged
+            )
             if not summary.complete or summary.rejected:
                 raise SystemExit(f"the run lost or rejected bills: {summary}")
             size = sum(p.stat().st_size for p in Path(out).rglob("*.pdf"))
@@ -269,10 +325,15 @@ SCENARIO_FUNCTIONS = {
     "a": plain_weasyprint,
     "b": playwright_loop,
     "b*": playwright_one_document,
+    "b**": both_cores,
     "c": batch(None),
     "c-merged": batch(500),
     "c-chromium": batch(None, "chromium"),
     "c-chromium-merged": batch(500, "chromium"),
+    "c-archive": batch(None, archive=True),
+    "c-tagged": batch(None, tagged=True),
+    "c-chromium-archive": batch(None, "chromium", archive=True),
+    "c-chromium-tagged": batch(None, "chromium", tagged=True),
 }
 
 
@@ -288,11 +349,16 @@ def show(name: str, r: dict[str, Any]) -> None:
 
 
 def ratios(results: dict[str, dict[str, Any]]) -> None:
-    """How many times faster each of ours is than each peer (wall clock, same run)."""
+    """How many times faster each of ours is than each peer (wall clock), and its CPU
+    per bill against (b*)'s and (b**)'s, all from the same run."""
     rate = {name: r["bills"] / r["wall"] for name, r in results.items()}
+    cpu = {name: r["cpu"] / r["bills"] for name, r in results.items()}
     for ours in (name for name in rate if name.startswith("c")):
         line = "   ".join(
             f"/{peer} = {rate[ours] / rate[peer]:.2f}×" for peer in PEERS if peer in rate
+        )
+        line += "".join(
+            f"   CPU/{peer} = {cpu[ours] / cpu[peer]:.2f}×" for peer in CPU_PEERS if peer in cpu
         )
         print(f"{ours:>18} {line}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 
 from alseco_bill import Bill, PdfOptions, Renderer, render_batch
 from alseco_bill.cli import app
+from alseco_bill.engines.registry import ENGINES
 from alseco_bill.errors import UsageError
 
 ARCHIVE = PdfOptions(archive=True)
@@ -28,17 +30,45 @@ TAGGED = PdfOptions(tagged=True)
 BOTH = PdfOptions(archive=True, tagged=True)
 
 
+# Every engine that writes both options, checked by the same tests; Chromium's need
+# the browser (marker ``chromium``).
+WRITERS = [
+    pytest.param(info.name, marks=[pytest.mark.chromium] if info.capabilities.runs_process else [])
+    for info in ENGINES.values()
+    if info.capabilities.archive and info.capabilities.tagged
+]
+# What the embedded fonts are called: WeasyPrint names them by the CSS family,
+# Chromium by the font file's own name (the theme's Noto Sans, not a system font).
+# What an engine leaves out of the structure tree: Chromium does not tag CSS generated
+# content (the last line's " · " separators, bill.css); WeasyPrint tags everything.
+UNTAGGED = {"weasyprint": "", "chromium": "·"}
+# Chromium writes a text object per glyph run (spaces included), WeasyPrint per word.
+TEXT_OBJECTS_JOIN = {"weasyprint": " ", "chromium": ""}
+# Chromium groups a table's rows without THead/TBody; its header cells are TH all the same.
+TABLE_SECTIONS = {"weasyprint": True, "chromium": False}
+FONT_NAMES = {"weasyprint": ("Bill-Sans",), "chromium": ("NotoSans-Regular", "NotoSans-Bold")}
+
+
+@pytest.fixture(scope="module", params=WRITERS)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
 @pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+def written(
+    tmp_path_factory: pytest.TempPathFactory, engine_name: str
+) -> dict[tuple[str, str], Path]:
     """Every example as an archive copy, tagged, and both; keyed (name, kind)."""
-    folder = tmp_path_factory.mktemp("variants")
+    folder = tmp_path_factory.mktemp(f"variants-{engine_name}")
     paths = {}
     for key, kind in (("archive", ARCHIVE), ("tagged", TAGGED), ("both", BOTH)):
-        renderer = Renderer(options=kind)
+        renderer = Renderer(engine=engine_name, options=kind)
         for name in EXAMPLE_NAMES:
             bill = renderer.load(ROOT / "examples" / f"{name}.json")
             paths[name, key] = folder / f"{name}-{key}.pdf"
             paths[name, key].write_bytes(renderer.pdf(bill))
+        renderer.engine.close()
     return paths
 
 
@@ -95,7 +125,7 @@ def test_archive_identifies_as_pdfa_3b_with_output_intent(
 
 @pytest.mark.parametrize(("name", "kind"), cases("archive", "tagged", "both"))
 def test_tools_accept_it_and_fonts_are_embedded(
-    written: dict[tuple[str, str], Path], name: str, kind: str
+    written: dict[tuple[str, str], Path], engine_name: str, name: str, kind: str
 ) -> None:
     path = written[name, kind]
     run_tool("qpdf", "--check", path)
@@ -104,7 +134,8 @@ def test_tools_accept_it_and_fonts_are_embedded(
     fonts = run_tool("pdffonts", path).splitlines()[2:]
     assert fonts
     for row in fonts:
-        assert row.split()[0].split("+")[-1].startswith("Bill-Sans"), f"fallback font: {row}"
+        font = row.split()[0].split("+")[-1]
+        assert font.startswith(FONT_NAMES[engine_name]), f"fallback font: {row}"
         assert row.split()[-5] == "yes", f"font not embedded: {row}"
     document = pdfium.PdfDocument(path)
     assert len(document) == 1
@@ -113,12 +144,22 @@ def test_tools_accept_it_and_fonts_are_embedded(
     document.close()
 
 
-def test_the_same_bill_gives_the_same_bytes(written: dict[tuple[str, str], Path]) -> None:
-    for key, kind in (("archive", ARCHIVE), ("both", BOTH)):
-        renderer = Renderer(options=kind)  # a new renderer: nothing shared but input
+def test_the_same_bill_gives_the_same_bytes(
+    written: dict[tuple[str, str], Path], engine_name: str
+) -> None:
+    for key, kind in (("archive", ARCHIVE), ("tagged", TAGGED), ("both", BOTH)):
+        # A new renderer: nothing shared but input.
+        renderer = Renderer(engine=engine_name, options=kind)
         bill = renderer.load(ROOT / "examples/region-kk.json")
         assert renderer.pdf(bill) == written["region-kk", key].read_bytes()
         assert renderer.pdf(bill) == renderer.pdf(bill)
+        renderer.engine.close()
+
+
+def top_element(pdf: Any) -> Any:
+    """The structure tree's one top element (WeasyPrint lists it in an array)."""
+    kids = pdf.Root.StructTreeRoot.K
+    return kids[0] if isinstance(kids, pikepdf.Array) else kids
 
 
 def structure(path: Path) -> list[tuple[int, str, str]]:
@@ -134,7 +175,7 @@ def structure(path: Path) -> list[tuple[int, str, str]]:
             walk(kid, depth + 1)
 
     with pikepdf.open(path) as pdf:
-        walk(pdf.Root.StructTreeRoot.K[0], 0)
+        walk(top_element(pdf), 0)
         lang = str(pdf.Root.Lang)
     found.append((0, f"Lang={lang}", ""))
     return found
@@ -142,7 +183,7 @@ def structure(path: Path) -> list[tuple[int, str, str]]:
 
 @pytest.mark.parametrize(("name", "kind"), cases("tagged", "both"))
 def test_tagged_structure_language_and_header_cells(
-    written: dict[tuple[str, str], Path], name: str, kind: str
+    written: dict[tuple[str, str], Path], engine_name: str, name: str, kind: str
 ) -> None:
     path = written[name, kind]
     bill = bill_of(name)
@@ -154,12 +195,39 @@ def test_tagged_structure_language_and_header_cells(
     assert roles.count("H1") == 1
     # Every table with a head has header cells in it; the services table's head has
     # one per column (11).
-    heads = [i for i, role in enumerate(roles) if role == "THead"]
-    assert len(heads) == (3 if bill.variant == "region" else 2) - (0 if bill.meters else 1)
-    services_head = [r for r in roles[heads[0] :] if r in ("TH", "TBody")]
-    assert services_head[: services_head.index("TBody")] == ["TH"] * 11
+    if TABLE_SECTIONS[engine_name]:
+        heads = [i for i, role in enumerate(roles) if role == "THead"]
+        assert len(heads) == (3 if bill.variant == "region" else 2) - (0 if bill.meters else 1)
+        services_head = [r for r in roles[heads[0] :] if r in ("TH", "TBody")]
+        assert services_head[: services_head.index("TBody")] == ["TH"] * 11
+    else:  # a row of 11 header cells: the services table's head
+        rows = [i for i, role in enumerate(roles) if role == "TR"] + [len(roles)]
+        cells = [
+            [r for r in roles[start:end] if r in ("TH", "TD")]
+            for start, end in itertools.pairwise(rows)
+        ]
+        assert ["TH"] * 11 in cells
     # The heading's facts are header/data pairs (account, address, ...).
     assert roles.count("TH") >= 11 + 4
+
+
+def chromium_falls_short(request: pytest.FixtureRequest, engine_name: str, what: str) -> None:
+    """Mark a check Chromium's tagged PDF does not pass (docs/engines.md says why)."""
+    if engine_name == "chromium":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"Chromium: {what}"))
+
+
+@pytest.mark.parametrize(("name", "kind"), cases("tagged", "both"))
+def test_tagged_codes_are_figures_with_alternative_text(
+    request: pytest.FixtureRequest,
+    written: dict[tuple[str, str], Path],
+    engine_name: str,
+    name: str,
+    kind: str,
+) -> None:
+    chromium_falls_short(request, engine_name, "an inline SVG's <title> is not its /Alt")
+    bill = bill_of(name)
+    tree = structure(written[name, kind])
     # The codes are figures that say what they are.
     alts = [alt for _, role, alt in tree if role == "Figure"]
     assert any(bill.account in alt and "QR" in alt for alt in alts)
@@ -168,10 +236,11 @@ def test_tagged_structure_language_and_header_cells(
     assert all(alts), "a figure without alternative text"
 
 
-def tagged_text(path: Path) -> str:
+def tagged_text(path: Path, untagged: str = "", joiner: str = " ") -> str:
     """The page's text in the order of the structure tree, which is what a screen
     reader follows: each text object's marked-content id (PDFium) in the order the
-    tree lists them (pikepdf)."""
+    tree lists them (pikepdf). Text outside the tree may only be of the characters
+    ``untagged``."""
     document = pdfium.PdfDocument(path)
     page = document[0]
     textpage = page.get_textpage()
@@ -186,7 +255,8 @@ def tagged_text(path: Path) -> str:
     textpage.close()
     page.close()
     document.close()
-    assert -1 not in texts, "text outside the structure tree"
+    outside = "".join(texts.pop(-1, []))
+    assert not outside.strip(untagged + " "), f"text outside the structure tree: {outside!r}"
     order: list[int] = []
 
     def walk(element: Any) -> None:
@@ -200,10 +270,10 @@ def tagged_text(path: Path) -> str:
                 walk(kid)
 
     with pikepdf.open(path) as pdf:
-        walk(pdf.Root.StructTreeRoot.K[0])
+        walk(top_element(pdf))
     # The tree also lists marked drawings (rules, figures), which have no text.
     assert set(texts) <= set(order), "text the structure tree does not list"
-    return " ".join(" ".join(texts.get(mcid, [])) for mcid in order)
+    return " ".join(joiner.join(texts.get(mcid, [])) for mcid in order)
 
 
 def in_order(text: str, phrases: list[str]) -> None:
@@ -238,12 +308,19 @@ def reading_order(bill: Bill) -> list[str]:
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_tagged_text_reads_in_order(written: dict[tuple[str, str], Path], name: str) -> None:
+def test_tagged_text_reads_in_order(
+    request: pytest.FixtureRequest,
+    written: dict[tuple[str, str], Path],
+    engine_name: str,
+    name: str,
+) -> None:
     """Checked twice: in the structure tree's order (a screen reader's), and as
     pdftotext extracts the page row by row (-layout: tables read across each row)."""
+    chromium_falls_short(request, engine_name, "its tree puts the title after the services")
     bill = bill_of(name)
     path = written[name, "both"]
-    in_order(" ".join(tagged_text(path).split()), reading_order(bill))
+    text = tagged_text(path, UNTAGGED[engine_name], TEXT_OBJECTS_JOIN[engine_name])
+    in_order(" ".join(text.split()), reading_order(bill))
     extracted = " ".join(run_tool("pdftotext", "-layout", path, "-").split())
     # Physically, cells that wrap (suppliers, service names, the address) share their
     # lines with the next cells; the landmarks still come in order.
@@ -277,9 +354,7 @@ def test_plain_pdf_is_neither_tagged_nor_archive(tmp_path: Path) -> None:
         assert "pdfaid:part" not in pdf.open_metadata()
 
 
-def test_chromium_and_merge_are_refused() -> None:
-    with pytest.raises(UsageError, match="needs the weasyprint engine"):
-        Renderer(engine="chromium", options=TAGGED)
+def test_merge_is_refused() -> None:
     with pytest.raises(UsageError, match="leave out --merge"):
         render_batch(ROOT / "examples", Path("unused"), merge=10, archive=True)
 
@@ -287,8 +362,6 @@ def test_chromium_and_merge_are_refused() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--archive", "--engine", "chromium"], "--archive needs the weasyprint engine"),
-        (["--tagged", "--engine", "chromium"], "--tagged needs the weasyprint engine"),
         (["--archive", "--html"], "leave out --html"),
     ],
 )
@@ -311,7 +384,8 @@ def test_cli_batch_refuses_archive_with_merge(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_batch_writes_archive_copies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine_name", WRITERS)
+def test_batch_writes_archive_copies(tmp_path: Path, engine_name: str) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app,
@@ -324,6 +398,8 @@ def test_batch_writes_archive_copies(tmp_path: Path) -> None:
             "--tagged",
             "--workers",
             "1",
+            "--engine",
+            engine_name,
         ],
     )
     assert result.exit_code == 0, result.output
@@ -339,7 +415,9 @@ def test_batch_writes_archive_copies(tmp_path: Path) -> None:
             data = pdf.Root.AF[0].EF.F.read_bytes()
         assert Renderer().parse(data) == bill
         # The same bytes as one bill rendered alone: a batch adds nothing of its own.
-        assert path.read_bytes() == Renderer(options=BOTH).pdf(bill)
+        alone = Renderer(engine=engine_name, options=BOTH)
+        assert path.read_bytes() == alone.pdf(bill)
+        alone.engine.close()
     # Resuming with other options is refused, not mixed into the same folder.
     again = CliRunner().invoke(app, ["batch", str(ROOT / "examples"), "--out", str(out)])
     assert again.exit_code == 2

@@ -38,7 +38,7 @@ from ..pdf.pages import join_pdfs, split_pages
 from ..theme import Theme
 from .browser import chromium_path
 from .part import BillPage, compose, group_bills, split_bill
-from .printed import document_info, normalise
+from .printed import document_info, normalise, with_options
 from .protocol import MAX_PAGES
 from .registry import CHROMIUM
 from .session import PageSession, finding_error
@@ -90,7 +90,39 @@ class ChromiumEngine:
         return outcome
 
     def write_with(self, html: str, ref: str, bill: Bill, options: PdfOptions) -> bytes:
-        raise UsageError(CHROMIUM.refusal(options))
+        """The PDF of one bill with ``options``: an archive copy, tagged, or both."""
+        outcome = self.write_each_with([(html, ref, bill)], options)[0]
+        if isinstance(outcome, BillError):
+            raise outcome
+        return outcome
+
+    def write_each_with(
+        self, bills: Sequence[tuple[str, str, Bill]], options: PdfOptions
+    ) -> list[bytes | BillError]:
+        """One PDF per bill with ``options``. Archive copies are cut from a part as
+        print files are, then each gets its own data and identification; a tagged
+        file is printed one bill per document, because a structure tree does not
+        survive cutting a document into pages."""
+        if options.plain:
+            raise UsageError("write_each_with is for archive and tagged files")
+        jobs = [(html, ref) for html, ref, _ in bills]
+        pages = [split_bill(html) for html, _ in jobs]
+        results: list[bytes | BillError] = []
+        if options.tagged:
+            for job, page in zip(jobs, pages, strict=True):
+                laid = self._lay_out([job], [page], tagged=True)
+                results.append(laid.errors[0] or laid.pdf or b"")
+        else:
+            laid = self._lay_out(jobs, pages)
+            results = [error if error is not None else b"" for error in laid.errors]
+            if laid.pdf is not None:
+                infos = [document_info(pages[i]) for i in laid.printed]
+                for i, pdf in zip(laid.printed, split_pages(laid.pdf, infos), strict=True):
+                    results[i] = pdf
+        for i, (result, page) in enumerate(zip(results, pages, strict=True)):
+            if isinstance(result, bytes):
+                results[i] = with_options(result, document_info(page), bills[i][2], options)
+        return results
 
     def write_merged(
         self, bills: Sequence[tuple[str, str]]
@@ -119,7 +151,13 @@ class ChromiumEngine:
     def close(self) -> None:
         self.session.close()
 
-    def _lay_out(self, bills: Sequence[tuple[str, str]], pages: Sequence[BillPage | None]) -> _Laid:
+    def _lay_out(
+        self,
+        bills: Sequence[tuple[str, str]],
+        pages: Sequence[BillPage | None],
+        *,
+        tagged: bool = False,
+    ) -> _Laid:
         """Every bill that fits, printed in order: one document per group of bills
         that share a stylesheet (normally the whole part)."""
         errors: list[BillError | None] = [None] * len(bills)
@@ -128,10 +166,10 @@ class ChromiumEngine:
         for group in group_bills(pages):
             members = [_Member(i, page) for i in group if (page := pages[i]) and page.boxable]
             if members:
-                laid = self._print_part(members, [bills[i][1] for i in group])
+                laid = self._print_part(members, [bills[i][1] for i in group], tagged)
             else:  # a bill that cannot be boxed: printed as it is, alone
                 html, ref = bills[group[0]]
-                laid = self._print_alone(html, ref, group[0])
+                laid = self._print_alone(html, ref, group[0], tagged)
             for i, error in zip(group, laid.errors, strict=True):
                 errors[i] = error
             if laid.pdf is not None:
@@ -140,11 +178,11 @@ class ChromiumEngine:
         pdf = None if not pdfs else pdfs[0] if len(pdfs) == 1 else join_pdfs(pdfs)
         return _Laid(pdf, printed, errors)
 
-    def _print_part(self, members: list[_Member], refs: list[str]) -> _Laid:
+    def _print_part(self, members: list[_Member], refs: list[str], tagged: bool = False) -> _Laid:
         if len(members) == 1:
-            return self._print_boxes(members, refs)
+            return self._print_boxes(members, refs, tagged)
         try:
-            return self._print_boxes(members, refs)
+            return self._print_boxes(members, refs, tagged)
         except (FetchRefusedError, EngineError, _BoxesLost):
             # Which bill asked for the refused file (a logo is the data's choice), or
             # whose markup broke the boxes: each alone says, naming its own bill.
@@ -159,7 +197,7 @@ class ChromiumEngine:
             [part.errors[0] for part in laid],
         )
 
-    def _print_boxes(self, members: list[_Member], refs: list[str]) -> _Laid:
+    def _print_boxes(self, members: list[_Member], refs: list[str], tagged: bool = False) -> _Laid:
         findings = self.session.load(compose([m.page for m in members]), refs[0])
         if len(findings) != len(members):  # a tag left open swallowed the next box
             if len(members) == 1:
@@ -169,7 +207,7 @@ class ChromiumEngine:
         kept = [m.index for m, error in zip(members, errors, strict=True) if not error]
         if not kept:
             return _Laid(None, [], errors)
-        pdf = self.session.print(refs[0])
+        pdf = self.session.print(refs[0], tagged=tagged)
         # Every box starts a page, so as many pages as boxes means none spilled over.
         pages = _page_count(pdf)
         if pages == len(kept):
@@ -179,11 +217,11 @@ class ChromiumEngine:
         # The measurement and the print disagree: never guess which bill is where.
         return self._one_by_one(members, refs)
 
-    def _print_alone(self, html: str, ref: str, index: int) -> _Laid:
+    def _print_alone(self, html: str, ref: str, index: int, tagged: bool = False) -> _Laid:
         error = finding_error(ref, self.session.load(html, ref)[0])
         if error is not None:
             return _Laid(None, [], [error])
-        pdf = self.session.print(ref)
+        pdf = self.session.print(ref, tagged=tagged)
         pages = _page_count(pdf)
         if pages > MAX_PAGES:
             return _Laid(None, [], [LayoutOverflowError(ref, pages, MAX_PAGES)])

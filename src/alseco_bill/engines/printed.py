@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import html
 import io
+from typing import Any
 
+from ..bill.model import Bill
+from ..pdf.options import PdfOptions, make_archive
 from ..pdf.pages import DocumentInfo, save
 from .drawings import compact
 from .part import BillPage
@@ -31,6 +34,22 @@ def document_info(page: BillPage | None, title: str = "") -> DocumentInfo:
     )
 
 
+def with_options(pdf: bytes, info: DocumentInfo, bill: Bill, options: PdfOptions) -> bytes:
+    """A bill's ``pdf`` (one page, as printed, tagged if ``options.tagged``) with its
+    metadata, made an archive copy of ``bill`` if ``options.archive``."""
+    import pikepdf
+
+    def archive(document: Any) -> None:
+        make_archive(document, bill)
+
+    with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        if options.tagged:
+            renumber_structure_ids(document)
+        if not options.archive:
+            return save(document, info)
+        return save(document, info, then=archive, min_version="1.7")
+
+
 def normalise(pdf: bytes, info: DocumentInfo, *, share: bool = False) -> bytes:
     """``pdf`` with ``info`` as its metadata and nothing that changes from run to run;
     with ``share``, drawings repeated on many pages are written once (``drawings``)."""
@@ -40,3 +59,46 @@ def normalise(pdf: bytes, info: DocumentInfo, *, share: bool = False) -> bytes:
         if share:
             compact(document)
         return save(document, info)
+
+
+def renumber_structure_ids(document: Any) -> None:
+    """Chromium names structure elements by its DOM node ids (``node00000626``),
+    which depend on what the page laid out before and on the order nodes were first
+    asked for: the same bill would get other IDs each time. They are renamed
+    ``node00000000`` on in the structure tree's order, the ID tree is rebuilt, and
+    every reference to them (table cells' ``/Headers``) follows."""
+    import pikepdf
+
+    root = document.Root.get("/StructTreeRoot")
+    if root is None or "/IDTree" not in root:
+        return
+    every: list[Any] = []
+
+    def walk(element: Any) -> None:
+        if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
+            return
+        every.append(element)
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            walk(kid)
+
+    kids = root.get("/K")
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        walk(kid)
+    elements = [element for element in every if "/ID" in element]
+    new = {str(e.ID): pikepdf.String(f"node{i:08d}") for i, e in enumerate(elements)}
+
+    def renamed(value: Any) -> Any:
+        return new.get(str(value), value) if isinstance(value, pikepdf.String) else value
+
+    names: list[Any] = []
+    for element in elements:
+        element.ID = renamed(element.ID)
+        names += [element.ID, element]
+    for element in every:
+        attributes = element.get("/A")
+        listed = [attributes] if isinstance(attributes, pikepdf.Dictionary) else attributes or []
+        for attribute in listed:
+            if isinstance(attribute, pikepdf.Dictionary) and "/Headers" in attribute:
+                attribute.Headers = pikepdf.Array([renamed(v) for v in attribute.Headers])
+    root.IDTree = document.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))

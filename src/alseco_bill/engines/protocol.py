@@ -55,6 +55,14 @@ class Engine(Protocol):
         data); only called for the options the capabilities list."""
         ...
 
+    def write_each_with(
+        self, bills: Sequence[tuple[str, str, Bill]], options: PdfOptions
+    ) -> list[bytes | BillError]:
+        """Many bills ``(html, ref, bill)``, one PDF each with ``options`` (or the
+        error that kept it out), in order; only called for options the capabilities
+        list."""
+        ...
+
     def write_merged(
         self, bills: Sequence[tuple[str, str]]
     ) -> tuple[bytes | None, list[BillError | None]]:

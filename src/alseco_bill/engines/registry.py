@@ -61,7 +61,7 @@ CHROMIUM = EngineInfo(
     "chromium",
     "alseco_bill.engines.chromium",
     "ChromiumEngine",
-    Capabilities(task_size=50, prints_parts=True, runs_process=True),
+    Capabilities(task_size=50, prints_parts=True, archive=True, tagged=True, runs_process=True),
     "baselines-chromium",
 )
 ENGINES: dict[str, EngineInfo] = {info.name: info for info in (WEASYPRINT, CHROMIUM)}

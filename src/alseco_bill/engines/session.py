@@ -108,13 +108,16 @@ class PageSession:
             raise refusal
         return findings
 
-    def print(self, ref: str) -> bytes:
-        """The loaded document as PDF; raises as ``load`` does."""
+    def print(self, ref: str, *, tagged: bool = False) -> bytes:
+        """The loaded document as PDF (``tagged``: with its structure tree and an
+        outline from its headings); raises as ``load`` does."""
         from playwright.sync_api import Error as PlaywrightError
 
         assert self._page is not None
         try:
-            pdf = self._page.pdf(prefer_css_page_size=True, print_background=True)
+            pdf = self._page.pdf(
+                prefer_css_page_size=True, print_background=True, tagged=tagged, outline=tagged
+            )
         except PlaywrightError as exc:
             self._abandon_page()
             raise EngineError(ref, f"Chromium failed: {exc.message}") from None

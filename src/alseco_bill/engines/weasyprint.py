@@ -63,6 +63,18 @@ class WeasyPrintEngine:
         """The PDF with ``options``: an archive copy, tagged, or both."""
         return write_options(self.render(html, ref), bill, options)
 
+    def write_each_with(
+        self, bills: Sequence[tuple[str, str, Bill]], options: PdfOptions
+    ) -> list[bytes | BillError]:
+        """One PDF per bill with ``options``, each laid out on its own."""
+        results: list[bytes | BillError] = []
+        for html, ref, bill in bills:
+            try:
+                results.append(self.write_with(html, ref, bill, options))
+            except BillError as exc:
+                results.append(exc)
+        return results
+
     def write_merged(
         self, bills: Sequence[tuple[str, str]]
     ) -> tuple[bytes | None, list[BillError | None]]:

@@ -12,6 +12,7 @@ not CLDR's short «2025 ж. ақпан».
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -21,6 +22,7 @@ from babel.dates import format_date, format_skeleton, get_month_names
 from babel.numbers import format_currency, format_decimal, get_minus_sign_symbol
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 # ru_RU would print "KZT"; the Kazakhstan locales print the tenge sign.
 LOCALES = {"kk": "kk_KZ", "ru": "ru_KZ"}
@@ -109,9 +111,36 @@ FORMATTERS: dict[str, Callable[[Any, str], str]] = {
 }
 
 
+# A word this long may not fit the narrowest column that holds free text (a stub's
+# service or supplier name, about 12 wide letters): it may break anywhere. Shorter
+# words keep their whole width, and no cell pays for the rule (WeasyPrint spent about
+# 90 ms a bill when every data cell had it).
+LONG_WORD = 12
+LONG_WORD_CLASS = "long-word"
+_LONG_WORD = re.compile(rf"(\S{{{LONG_WORD},}})")
+
+
+def breakable(value: object) -> Markup:
+    """Free text (a name, an address, a notice) as HTML in which each word of
+    ``LONG_WORD`` characters or more is marked ``<span class="long-word">`` (bill.css
+    lets it break anywhere), so a 200-letter word wraps instead of running over its
+    column; the text itself, as printed and as extracted, is unchanged."""
+    if isinstance(value, Markup):
+        return value  # already HTML: its words cannot be told from its tags
+    # split() with a group: the long words at the odd places, escaped like the rest.
+    pieces = _LONG_WORD.split(str(value))
+    return Markup("").join(
+        Markup('<span class="%s">%s</span>') % (LONG_WORD_CLASS, piece) if i % 2 else escape(piece)
+        for i, piece in enumerate(pieces)
+    )
+
+
 def jinja_filters() -> dict[str, Callable[..., str]]:
-    """The formatters as Jinja filters that take the locale from the context."""
-    return {name: _with_locale(function) for name, function in FORMATTERS.items()}
+    """The formatters as Jinja filters that take the locale from the context, and
+    ``breakable`` for free text."""
+    filters = {name: _with_locale(function) for name, function in FORMATTERS.items()}
+    filters["breakable"] = breakable
+    return filters
 
 
 def _with_locale(function: Callable[[Any, str], str]) -> Callable[..., str]:

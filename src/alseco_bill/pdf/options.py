@@ -6,7 +6,8 @@ associated file (``/AF``, ``/AFRelationship /Data``), so an archive keeps the pi
 and the data it was made from. The tagged PDF carries a structure tree (headings,
 tables with header cells, figures with alternative text) in the bill's language for
 screen readers. The two combine. An engine says whether it writes them
-(``Capabilities.archive``, ``.tagged``); today only WeasyPrint does.
+(``Capabilities.archive``, ``.tagged``): WeasyPrint writes them itself
+(``write_options``), the Chromium engine adds PDF/A-3b to what it printed (``make_archive``).
 
 Both are as deterministic as the print file: dates come from the bill's print date
 and the file identifier is a digest of the content.
@@ -118,3 +119,51 @@ def _one_entry_per_file(document: Any, pdf: Any) -> None:
         unique = list(dict.fromkeys(associated))
         associated.clear()
         associated.extend(unique)
+
+
+def make_archive(document: Any, bill: Bill) -> None:
+    """Make ``document`` (a ``pikepdf.Pdf`` whose fonts are all embedded, as a
+    browser writes them) an archive copy of ``bill``: PDF/A-3b identification in its
+    XMP packet (with its title and dates from the info dictionary, which must already
+    be the bill's), the sRGB output intent and the bill as JSON, an associated file
+    (``/AF``, ``/AFRelationship /Data``). Deterministic: no clock is read."""
+    import pikepdf
+
+    printed = datetime.combine(bill.print_date, datetime.min.time(), ALMATY)
+    with document.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta.load_from_docinfo(document.docinfo)
+        meta["pdfaid:part"] = "3"
+        meta["pdfaid:conformance"] = "B"
+        meta["xmp:MetadataDate"] = printed.isoformat()
+    profile = pikepdf.Stream(document, _srgb_bytes())
+    profile.N = 3
+    document.Root.OutputIntents = pikepdf.Array(
+        [
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.OutputIntent,
+                S=pikepdf.Name.GTS_PDFA1,
+                OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+                Info=pikepdf.String("sRGB IEC61966-2.1"),
+                DestOutputProfile=document.make_indirect(profile),
+            )
+        ]
+    )
+    name = attachment_name(bill)
+    spec = pikepdf.AttachedFileSpec(
+        document,
+        bill_json(bill).encode(),
+        description=f"ALSECO bill data (JSON): account {bill.account}, period {bill.period:%Y-%m}",
+        filename=name,
+        mime_type="application/json",
+        creation_date=_pdf_date(printed),
+        mod_date=_pdf_date(printed),
+        relationship=pikepdf.Name.Data,
+    )
+    document.attachments[name] = spec
+    document.Root.AF = pikepdf.Array([document.attachments[name].obj])
+
+
+def _pdf_date(moment: datetime) -> str:
+    offset = int(moment.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+    sign = "+" if offset >= 0 else "-"
+    return f"D:{moment:%Y%m%d%H%M%S}{sign}{abs(offset) // 60:02d}'{abs(offset) % 60:02d}'"

@@ -7,7 +7,7 @@ pages give the same bytes (a file identifier from the content, no timestamps).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,19 +68,29 @@ def split_pages(pdf: bytes, infos: Sequence[DocumentInfo]) -> list[bytes]:
     return results
 
 
-def save(document: Any, info: DocumentInfo | None = None) -> bytes:
+def save(
+    document: Any,
+    info: DocumentInfo | None = None,
+    *,
+    then: Callable[[Any], None] | None = None,
+    min_version: str = "",
+) -> bytes:
     """``document`` (a ``pikepdf.Pdf``) as bytes that depend only on its content; with
-    ``info``, its metadata replaced by that (the XMP packet and language dropped)."""
+    ``info``, its metadata replaced by that (the XMP packet and language dropped), and
+    ``then`` called on it after that (an archive copy's own XMP packet)."""
     import pikepdf
 
     if info is not None:
         _set_info(document, info)
+    if then is not None:
+        then(document)
     buffer = io.BytesIO()
     document.save(
         buffer,
         deterministic_id=True,
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
         compress_streams=True,
+        min_version=min_version,
     )
     return buffer.getvalue()
 

@@ -113,7 +113,9 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
     if renderer.options.plain:
         outcomes = renderer.engine.write_each([f.job for f in filled])
     else:  # archive or tagged: each file carries its own bill's data
-        outcomes = [_pdf(renderer, f.bill, f.html) for f in filled]
+        outcomes = renderer.engine.write_each_with(
+            [(*f.job, f.bill) for f in filled], renderer.options
+        )
     for f, outcome in zip(filled, outcomes, strict=True):
         if isinstance(outcome, BillError):
             _record(result, f.number, f.bill, outcome)
@@ -121,13 +123,6 @@ def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) 
             result.pdfs.append(outcome)
             _record(result, f.number, f.bill, None)
     return result
-
-
-def _pdf(renderer: Renderer, bill: Bill, html: str) -> bytes | BillError:
-    try:
-        return renderer.pdf(bill, html)
-    except BillError as exc:
-        return exc
 
 
 def _record(result: ChunkResult, number: int, bill: Bill, error: BillError | None) -> None:
