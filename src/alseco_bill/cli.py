@@ -281,6 +281,8 @@ def snapshot_check(
     typer.echo(f"{unchanged} of {len(result.cases)} cases unchanged ({result.seconds:.1f} s)")
     if result.report is not None:
         typer.echo(f"report: {result.report}")
+    if any(case.render_failed for case in result.cases):
+        _fail(Exit.RENDER_FAILED, "some cases could not be rendered (see above)")
     if not result.passed:
         _fail(Exit.CHANGED, "the layouts changed; if that is intended: alseco-bill snapshot update")
 

@@ -1,5 +1,12 @@
 """The Jinja environment that fills the bill templates.
 
+Templates come from designers and travel to the print run, the preview and the
+service, so they run in Jinja's ``ImmutableSandboxedEnvironment``: a template may read
+the bill's fields, call the filters and globals below (``t``, ``static_url``,
+``payment_qr``, ``stub_barcode``) and Jinja's own, but not reach Python's internals
+(``__class__``, ``__globals__``, ...) or change any object it is given; such an access
+is a ``TemplateError`` saying that it is unsafe, with the file and line.
+
 Autoescaping is on, and ``StrictUndefined`` turns a typo into an error naming the
 template file, line and variable instead of an empty cell on a printed bill.
 """
@@ -11,8 +18,10 @@ from pathlib import Path
 from types import TracebackType
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..bill.model import Bill
 from ..errors import TemplateError
@@ -54,7 +63,8 @@ class ThemeLoader(jinja2.FileSystemLoader):
 
 
 def make_environment(theme: Theme) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """The sandboxed environment of ``theme``'s templates (the only way one is made)."""
+    env = ImmutableSandboxedEnvironment(
         loader=ThemeLoader(theme),
         # Templates are read once per environment; the preview makes a new one when
         # a file changes, so checking every file's time for every bill is not needed.
@@ -108,6 +118,8 @@ def render_template(env: jinja2.Environment, bill: Bill, ref: str) -> str:
         # file and line; the innermost such frame is where the designer must look.
         template_file, line = _template_frame(exc.__traceback__, env)
         message = exc.message if isinstance(exc, jinja2.TemplateError) else repr(exc)
+        if isinstance(exc, SecurityError):
+            message = f"unsafe: {message} (templates run in a sandbox)"
         raise TemplateError(ref, template_file or name, line, message or str(exc)) from None
 
 
