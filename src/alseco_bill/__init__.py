@@ -34,6 +34,7 @@ from .errors import (
     Problem,
     RunMismatchError,
     TemplateError,
+    TemplateLimitError,
     TextOverflowError,
     UsageError,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "SnapshotCheck",
     "SnapshotUpdate",
     "TemplateError",
+    "TemplateLimitError",
     "TextOverflowError",
     "Theme",
     "UsageError",

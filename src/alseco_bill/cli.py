@@ -33,6 +33,7 @@ from . import (
 from .bill.model import Language, Variant
 from .engines import DEFAULT_ENGINE, ENGINES
 from .errors import BillError, EngineUnavailableError, InvalidBillError, UsageError
+from .limits import DEADLINE
 from .runs.progress import progress_display
 from .visual.parity import OUTPUT as COMPARISON_OUTPUT
 from .visual.snapshot import GALLERY, REPORT
@@ -84,6 +85,14 @@ ArchiveOption = Annotated[
 TaggedOption = Annotated[
     bool, typer.Option("--tagged", help="Write a tagged (accessible) PDF for screen readers.")
 ]
+DeadlineOption = Annotated[
+    float,
+    typer.Option(
+        "--deadline",
+        min=0.1,
+        help="Seconds a bill may take to fill its template, and again to lay out.",
+    ),
+]
 GalleryOption = Annotated[
     Path,
     typer.Option("--gallery", help="The gallery: bills as JSON, baselines/, snapshot.toml."),
@@ -129,6 +138,7 @@ def render(
     tagged: TaggedOption = False,
     templates: TemplatesOption = None,
     static: StaticOption = None,
+    deadline: DeadlineOption = DEADLINE,
 ) -> None:
     """Render one bill to a PDF (or its HTML)."""
     theme = _theme(templates, static)
@@ -142,6 +152,7 @@ def render(
             engine=engine.value,
             archive=archive,
             tagged=tagged,
+            deadline=deadline,
         )
     )
     for path in written:
@@ -169,6 +180,7 @@ def batch(
     tagged: TaggedOption = False,
     templates: TemplatesOption = None,
     static: StaticOption = None,
+    deadline: DeadlineOption = DEADLINE,
 ) -> None:
     """Render a monthly print run; run it again to resume after an interruption."""
     with progress_display() as progress:
@@ -185,6 +197,7 @@ def batch(
                 progress=progress,
                 archive=archive,
                 tagged=tagged,
+                deadline=deadline,
             )
         )
     typer.echo(

@@ -4,6 +4,7 @@
     ├── BillError             one bill could not be done (names the bill)
     │   ├── InvalidBillError      its data is wrong (every field path)
     │   ├── TemplateError         a template is wrong (file, line)
+    │   │   └── TemplateLimitError    it ran past a bound (time, size, recursion)
     │   ├── LayoutOverflowError   it does not fit its sheet
     │   ├── TextOverflowError     a text runs past its column or the page
     │   ├── FetchRefusedError     a file or URL rendering may not read
@@ -79,11 +80,18 @@ class TemplateError(BillError):
     def __init__(self, bill: str, template: str | None, line: int | None, message: str) -> None:
         self.template = template
         self.line = line
+        self.reason = message
         where = template or "<template>"
         if line is not None:
             where += f", line {line}"
         super().__init__(bill, f"template error in {where}: {message}")
         self._init_args = (bill, template, line, message)
+
+
+class TemplateLimitError(TemplateError):
+    """A bill's template ran past a bound: its deadline for filling or layout, the
+    size a filled bill may have, or the depth of macro calls. Such a template would
+    loop for ever or fill the memory; it fails this bill, not the machine."""
 
 
 class LayoutOverflowError(BillError):
