@@ -3,11 +3,13 @@
 Exit codes: 0 done; 1 invalid bill data; 2 usage (bad options, missing files);
 3 the bill is valid but could not be rendered (template error, layout overflow,
 a refused file or URL, an engine that cannot run here); 4 the visual check found
-changed pages (``snapshot check``).
+changed pages (``snapshot check``); 5 the machine failed the run: the disk is full or
+an I/O error (the message names the file; free space and run the same command again).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from collections.abc import Callable
@@ -53,6 +55,11 @@ class Exit(IntEnum):
     USAGE = 2
     RENDER_FAILED = 3
     CHANGED = 4
+    MACHINE = 5  # a full disk, an I/O error: nothing wrong with the request
+
+
+# A machine's faults, not the request's: the same command succeeds once they are fixed.
+MACHINE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.ENOMEM}
 
 
 if TYPE_CHECKING:
@@ -124,7 +131,10 @@ def _run(action: Callable[[], T]) -> T:
             "a worker process died (out of memory?); run the same command again to resume",
         )
     except OSError as exc:  # an output path that is a folder, a full disk, ...
-        _fail(Exit.USAGE, f"{exc.filename or ''}: {exc.strerror or exc}")
+        where = exc.filename if exc.filename is not None else "(no file named)"
+        if exc.errno in MACHINE_ERRORS:
+            _fail(Exit.MACHINE, f"{where}: {exc.strerror or exc} (then run the same command again)")
+        _fail(Exit.USAGE, f"{where}: {exc.strerror or exc}")
 
 
 @app.command()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import Problem, RunMismatchError
-from ..files import write_atomic
+from ..files import naming, write_atomic
 
 
 def sha256(data: bytes) -> str:
@@ -137,7 +137,8 @@ def _append(path: Path) -> IO[str]:
 
 
 def _write_line(handle: IO[str], row: dict[str, Any]) -> None:
-    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    # Flushed, not fsynced: a killed process loses nothing flushed; a power cut may
-    # tear the last line, which _read_lines skips and the run redoes.
-    handle.flush()
+    with naming(Path(handle.name)):
+        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        # Flushed, not fsynced: a killed process loses nothing flushed; a power cut may
+        # tear the last line, which _read_lines skips and the run redoes.
+        handle.flush()
