@@ -11,6 +11,7 @@
     │   └── EngineError           the print engine failed on it
     ├── UsageError            the request cannot be carried out as asked
     │   ├── RunMismatchError      an output folder holds another run
+    │   ├── RunFolderBusyError    another run is using the output folder
     │   └── GalleryError          the visual check's gallery is unusable
     └── EngineUnavailableError  an engine cannot run here (names what to install)
 
@@ -45,6 +46,10 @@ class UsageError(AlsecoBillError):
 
 class RunMismatchError(UsageError):
     """The output folder holds a run made from other input or options."""
+
+
+class RunFolderBusyError(UsageError):
+    """Another print run (a live process) holds the output folder's lock."""
 
 
 class BillError(AlsecoBillError):
