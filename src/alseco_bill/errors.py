@@ -15,6 +15,10 @@
     │   └── GalleryError          the visual check's gallery is unusable
     └── EngineUnavailableError  an engine cannot run here (names what to install)
 
+``Interrupted`` is apart: a signal (SIGTERM, SIGHUP) asked the process to stop, and
+like ``KeyboardInterrupt`` (SIGINT) it is no ``Exception``, so no ``except Exception``
+swallows it on its way out.
+
 Every error says what it is about, so that an operator reading a batch log or a
 designer reading the preview knows where to look without a traceback.
 """
@@ -154,3 +158,11 @@ class EngineUnavailableError(AlsecoBillError):
 
 class GalleryError(UsageError):
     """The visual check's gallery folder or its settings (``snapshot.toml``) are unusable."""
+
+
+class Interrupted(BaseException):
+    """The process was asked to stop by signal ``signum`` (SIGTERM, SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum

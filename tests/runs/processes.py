@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import psutil
 from alseco_bill import sample_bills
 
 CLI = str(Path(sys.executable).parent / "alseco-bill")
+TAG = "ALSECO_TEST_TAG"
 
 
 def write_bills(path: Path, count: int, seed: int = 7) -> list[str]:
@@ -24,28 +26,32 @@ def write_bills(path: Path, count: int, seed: int = 7) -> list[str]:
     return [b.account for b in bills]
 
 
-def start(*args: str | Path) -> subprocess.Popen[str]:
-    """``alseco-bill *args`` in a session of its own (so that the test can find every
-    process it started, by session id, even those whose parent died)."""
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.Popen(
-        [CLI, *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=env,
+class Started(subprocess.Popen[str]):
+    """A process with a tag in its environment, which everything it starts inherits
+    (Chromium too, though Playwright starts it in a session of its own)."""
+
+    tag: str
+
+
+def start(*args: str | Path) -> Started:
+    """``alseco-bill *args``, tagged so that the test finds every process it started."""
+    tag = uuid.uuid4().hex
+    env = {**os.environ, "COLUMNS": "200", TAG: tag}
+    process = Started(
+        [CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
+    process.tag = tag
+    return process
 
 
-def session_of(pid: int) -> list[psutil.Process]:
-    """Every live process of session ``pid`` (zombies are dead: not counted)."""
+def tagged(tag: str) -> list[psutil.Process]:
+    """Every live process whose environment carries ``tag`` (zombies are dead)."""
     found = []
-    for process in psutil.process_iter(["pid", "status"]):
+    for process in psutil.process_iter():
         try:
-            if os.getsid(process.pid) == pid and process.status() != psutil.STATUS_ZOMBIE:
+            if process.status() != psutil.STATUS_ZOMBIE and process.environ().get(TAG) == tag:
                 found.append(process)
-        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
             continue
     return found
 
@@ -60,18 +66,19 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> float:
     return time.monotonic() - started
 
 
-def left_alive(sid: int, seconds: float) -> tuple[list[psutil.Process], float]:
-    """Wait up to ``seconds`` for session ``sid`` to end; what is still alive and when."""
+def left_alive(tag: str, seconds: float) -> tuple[list[psutil.Process], float]:
+    """Wait up to ``seconds`` for the processes of ``tag`` to end; what is still
+    alive, and how long it took."""
     started = time.monotonic()
-    alive = session_of(sid)
+    alive = tagged(tag)
     while alive and time.monotonic() - started < seconds:
         time.sleep(0.2)
-        alive = session_of(sid)
+        alive = tagged(tag)
     return alive, time.monotonic() - started
 
 
-def kill_session(sid: int) -> None:
-    """Clean up after a failed test: SIGKILL whatever is left of session ``sid``."""
-    for process in session_of(sid):
+def kill_all(tag: str) -> None:
+    """Clean up after a failed test: SIGKILL whatever is left of ``tag``."""
+    for process in tagged(tag):
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()

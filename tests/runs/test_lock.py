@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from processes import kill_session, left_alive, start, wait_for, write_bills
+from processes import kill_all, left_alive, start, wait_for, write_bills
 
 
 def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(
@@ -28,11 +28,11 @@ def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(
         _, err = first.communicate(timeout=300)
         assert first.returncode == 0, err
     finally:
-        kill_session(first.pid)
+        kill_all(first.tag)
     lines = (out / "manifest.jsonl").read_text().splitlines()
     bills = sorted(b["account"] for line in lines for b in json.loads(line)["bills"])
     assert bills == sorted(accounts)  # each once: the second run wrote nothing
-    assert left_alive(first.pid, 10)[0] == []
+    assert left_alive(first.tag, 10)[0] == []
 
 
 HOLD = """

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -30,6 +31,7 @@ from ..errors import Problem, TemplateLimitError
 from ..pdf.options import PdfOptions
 from ..pdf.outline import print_file
 from ..theme import Theme
+from .lifetime import worker_started
 from .manifest import Manifest
 from .records import (
     DeliveryKey,
@@ -185,6 +187,7 @@ class _Run:
             for (number, account), pdf in zip(result.rendered, result.pdfs, strict=True):
                 if self._claim(number, account, chunk):
                     self.manifest.add_file(f"bills/{account}.pdf", pdf, [(number, account)])
+                    self.report(total)  # per file: an interruption says how far it got
             self.report(total)
 
     def merged(self, size: int, total: int) -> None:
@@ -341,7 +344,38 @@ def _executor(options: BatchOptions) -> Iterator[tuple[Executor, int]]:
     # its engine once, for all workers (a no-op if this process started it before).
     context = get_context("forkserver")
     context.set_forkserver_preload(
-        ["alseco_bill.runs.worker", engine_info(options.settings.engine).module]
+        [
+            "alseco_bill.runs.worker",
+            "alseco_bill.runs.lifetime",
+            engine_info(options.settings.engine).module,
+        ]
     )
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=worker_started,
+        initargs=(os.getpid(),),
+    )
+    try:
         yield pool, workers
+    except BaseException:
+        # Interrupted or failed: the workers' tasks are not waited for, they are ended.
+        stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """End ``pool``'s worker processes now (SIGTERM: each ends its browsers first;
+    SIGKILL after ``grace`` seconds), dropping the tasks not yet done."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1)
+    pool.shutdown(wait=False, cancel_futures=True)
