@@ -25,6 +25,7 @@ from .engines import ENGINES, Capabilities, EngineInfo
 from .errors import (
     AlsecoBillError,
     BillError,
+    EngineCrashedError,
     EngineError,
     EngineUnavailableError,
     FetchRefusedError,
@@ -54,6 +55,7 @@ __all__ = [
     "Bill",
     "BillError",
     "Capabilities",
+    "EngineCrashedError",
     "EngineError",
     "EngineInfo",
     "EngineParity",

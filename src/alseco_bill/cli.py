@@ -37,7 +37,14 @@ from . import (
 )
 from .bill.model import Language, Variant
 from .engines import DEFAULT_ENGINE, ENGINES
-from .errors import BillError, EngineUnavailableError, Interrupted, InvalidBillError, UsageError
+from .errors import (
+    BillError,
+    EngineCrashedError,
+    EngineUnavailableError,
+    Interrupted,
+    InvalidBillError,
+    UsageError,
+)
 from .limits import DEADLINE
 from .runs.progress import progress_display
 from .visual.parity import OUTPUT as COMPARISON_OUTPUT
@@ -157,7 +164,7 @@ def _run(action: Callable[[], T], done: _Done | None = None) -> T:
         raise typer.Exit(128 + signum) from None
     except InvalidBillError as exc:
         _fail(Exit.INVALID, str(exc))
-    except (BillError, EngineUnavailableError) as exc:
+    except (BillError, EngineUnavailableError, EngineCrashedError) as exc:
         _fail(Exit.RENDER_FAILED, str(exc))
     except UsageError as exc:
         _fail(Exit.USAGE, str(exc))
@@ -333,9 +340,7 @@ def snapshot_check(
     _on_signals()
     theme = _theme(templates, static)
     done = _Done(len(gallery_cases(gallery)) if gallery.is_dir() else 0, "cases")
-    result = _run(
-        lambda: check_snapshots(gallery, report, theme=theme, engine=engine.value), done
-    )
+    result = _run(lambda: check_snapshots(gallery, report, theme=theme, engine=engine.value), done)
     for case in result.cases:
         if case.passed:
             typer.echo(f"ok       {case.name}")

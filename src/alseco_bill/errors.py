@@ -13,7 +13,8 @@
     │   ├── RunMismatchError      an output folder holds another run
     │   ├── RunFolderBusyError    another run is using the output folder
     │   └── GalleryError          the visual check's gallery is unusable
-    └── EngineUnavailableError  an engine cannot run here (names what to install)
+    ├── EngineUnavailableError  an engine cannot run here (names what to install)
+    └── EngineCrashedError    the engine's process (a browser) died under a part
 
 ``Interrupted`` is apart: a signal (SIGTERM, SIGHUP) asked the process to stop, and
 like ``KeyboardInterrupt`` (SIGINT) it is no ``Exception``, so no ``except Exception``
@@ -154,6 +155,12 @@ class EngineError(BillError):
 
 class EngineUnavailableError(AlsecoBillError):
     """A rendering engine cannot run here; the message names what to install."""
+
+
+class EngineCrashedError(AlsecoBillError):
+    """The print engine's process (the browser, or one of its renderers) died while it
+    laid bills out: no bill's fault. A print run replaces the browser and prints the
+    part again; ``render`` reports it."""
 
 
 class GalleryError(UsageError):

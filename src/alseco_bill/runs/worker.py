@@ -17,6 +17,7 @@ from ..bill.model import Bill
 from ..engines import DEFAULT_ENGINE
 from ..errors import (
     BillError,
+    EngineCrashedError,
     FetchRefusedError,
     InvalidBillError,
     Problem,
@@ -96,6 +97,37 @@ class Filled:
 
 
 def render_chunk(settings: Settings, items: list[tuple[int, str]], merge: bool) -> ChunkResult:
+    """``render_part``, and once again from the start with a new engine (a new browser)
+    when the engine's process died under it; a second death in a row stops the run,
+    naming what died and the records of the part. Either way no bill of a part is
+    printed from another attempt: the result is made again whole."""
+    try:
+        return render_part(settings, items, merge)
+    except EngineCrashedError:
+        renderer_for(settings).close()  # the next engine starts its own browser
+    try:
+        return render_part(settings, items, merge)
+    except EngineCrashedError as again:
+        renderer_for(settings).close()
+        raise EngineCrashedError(
+            f"{again}, twice in a row on the same part (records {_ranges(items)} of the "
+            "input); run the same command again to resume"
+        ) from None
+
+
+def _ranges(items: list[tuple[int, str]]) -> str:
+    """Record numbers as ranges: ``51-100, 104``."""
+    numbers = sorted(number for number, _ in items)
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
+
+
+def render_part(settings: Settings, items: list[tuple[int, str]], merge: bool) -> ChunkResult:
     """Render ``items`` (record number, raw JSON); with ``merge``, into one PDF.
 
     A bill that is invalid or does not fit its sheet is rejected with its reasons, and
