@@ -90,18 +90,18 @@ class Renderer:
 
     def laying_out(self, bills: int) -> within:
         """The deadline for laying ``bills`` out (``with``; it raises ``Overtime``).
+        Building the engine (fonts, a browser) is not part of it.
 
         An engine that runs a browser is not interrupted (that would break its
         conversation with the browser): the browser's own time-outs bound it.
         """
         if self.engine_info.capabilities.runs_process:
             return within(None)
+        self.engine  # noqa: B018 - built now, outside the deadline
         return within(self.deadline * bills)
 
     def overtime(self, bill: Bill) -> TemplateLimitError:
-        """The error of ``bill`` whose layout ran past the deadline; the engine, cut
-        off in the middle of its work, is dropped and made again for the next bill."""
-        self.close()
+        """The error of ``bill`` whose layout ran past the deadline."""
         return TemplateLimitError(
             ref_of(bill),
             template_name(bill),

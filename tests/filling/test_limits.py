@@ -102,7 +102,8 @@ def test_layout_has_a_deadline_too(renderer: Renderer) -> None:
         slow.pdf(bill, html)
     assert time.monotonic() - started < 5
     assert "laying the bill out took longer than 1 s" in caught.value.message
-    assert slow.pdf(bill).startswith(b"%PDF-")  # the engine is made again afterwards
+    slow.deadline = 120.0  # a machine under load takes more than 1 s for any bill
+    assert slow.pdf(bill).startswith(b"%PDF-")  # the engine still works afterwards
 
 
 def test_render_exits_3_naming_template_and_bill(tmp_path: Path) -> None:
@@ -131,11 +132,11 @@ def test_in_a_batch_such_a_bill_is_rejected_and_the_others_print(tmp_path: Path)
     folder = designer(tmp_path / "t", "{% if " + condition + " %}" + SPIN + "{% endif %}")
     out = tmp_path / "run"
     args = ["batch", str(tmp_path / "bills.jsonl"), "--out", str(out), "--workers", "1"]
-    result = runner.invoke(app, [*args, "--templates", str(folder), "--deadline", "1"])
+    result = runner.invoke(app, [*args, "--templates", str(folder), "--deadline", "3"])
     assert result.exit_code == 1, result.output  # some rejected
     rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
     assert sorted(r["account"] for r in rejected) == sorted(slow)
-    assert all("longer than 1 s" in r["errors"][0]["message"] for r in rejected)
+    assert all("filling took longer than 3 s" in r["errors"][0]["message"] for r in rejected)
     printed = sorted(p.stem for p in (out / "bills").glob("*.pdf"))
     assert printed == sorted(set(accounts) - set(slow))
 

@@ -154,7 +154,6 @@ def render_part(settings: Settings, items: list[tuple[int, str]], merge: bool) -
             _lay_out(renderer, filled, merge, result)
     except Overtime:
         # One bill is slow to lay out, or several: each alone finds out which.
-        renderer.close()
         result = ChunkResult(rejected=result.rejected)
         kept: list[Filled] = []
         for f in filled:
