@@ -17,6 +17,7 @@ from .bill.model import Bill
 from .engines import DEFAULT_ENGINE, engine_info
 from .errors import InvalidBillError, UsageError
 from .files import write_atomic
+from .limits import DEADLINE
 from .pdf.options import PLAIN, PdfOptions
 from .pdf.raster import write_pngs
 from .render import Renderer
@@ -28,14 +29,17 @@ _local = threading.local()
 
 
 def _renderer(
-    theme: Theme | None, options: PdfOptions = PLAIN, engine: str = DEFAULT_ENGINE
+    theme: Theme | None,
+    options: PdfOptions = PLAIN,
+    engine: str = DEFAULT_ENGINE,
+    deadline: float = DEADLINE,
 ) -> Renderer:
-    """This thread's renderer for ``theme``, ``options`` and ``engine``, kept."""
-    renderers: dict[tuple[Theme | None, PdfOptions, str], Renderer]
+    """This thread's renderer for ``theme``, ``options``, ``engine`` and ``deadline``, kept."""
+    renderers: dict[tuple[Theme | None, PdfOptions, str, float], Renderer]
     renderers = _local.__dict__.setdefault("renderers", {})
-    key = (theme, options, engine)
+    key = (theme, options, engine, deadline)
     if key not in renderers:
-        renderers[key] = Renderer(theme, engine=engine, options=options)
+        renderers[key] = Renderer(theme, engine=engine, options=options, deadline=deadline)
     return renderers[key]
 
 
@@ -75,11 +79,13 @@ def render_file(
     engine: str = DEFAULT_ENGINE,
     archive: bool = False,
     tagged: bool = False,
+    deadline: float = DEADLINE,
 ) -> list[Path]:
     """Render the bill in ``source`` to ``output`` (PDF, or HTML with ``html``) and,
     with ``png``, its pages as ``<output stem>-N.png``; returns the files written.
     ``engine`` is the print engine, ``weasyprint`` or ``chromium``; ``archive`` writes
-    PDF/A-3b with the bill's data inside, ``tagged`` a tagged PDF (WeasyPrint only).
+    PDF/A-3b with the bill's data inside, ``tagged`` a tagged PDF (WeasyPrint only);
+    ``deadline`` the seconds the bill may take to fill, and again to lay out.
 
     Nothing is written unless the whole bill validates and renders (with ``png``,
     the PDF is written before its pages are turned into images).
@@ -91,9 +97,10 @@ def render_file(
         raise UsageError("--archive and --tagged are PDFs; leave out --html")
     if info.capabilities.runs_process:
         # A browser kept for later calls would outlive the command: it lives for this bill.
-        with Renderer(theme, engine=engine, options=options) as renderer:
+        with Renderer(theme, engine=engine, options=options, deadline=deadline) as renderer:
             return _write_bill(renderer, Path(source), Path(output), html, png)
-    return _write_bill(_renderer(theme, options, engine), Path(source), Path(output), html, png)
+    renderer = _renderer(theme, options, engine, deadline)
+    return _write_bill(renderer, Path(source), Path(output), html, png)
 
 
 def _write_bill(
@@ -135,12 +142,14 @@ def render_batch(
     progress: Progress | None = None,
     archive: bool = False,
     tagged: bool = False,
+    deadline: float = DEADLINE,
 ) -> BatchSummary:
     """Render a print run (JSON Lines, or a folder of JSON files) into ``out``.
 
     Every record ends as a rendered bill or a row of ``out/rejected.jsonl``; running
     the same call again after an interruption finishes what is left. ``archive`` and
-    ``tagged`` are as for ``render_file``, one file per bill (not with ``merge``).
+    ``tagged`` are as for ``render_file``, one file per bill (not with ``merge``); a
+    bill that runs past ``deadline`` is rejected.
     """
     Theme.create(templates, static)  # fail early, here, on a folder that does not exist
     settings = Settings(
@@ -149,6 +158,7 @@ def render_batch(
         engine=engine,
         archive=archive,
         tagged=tagged,
+        deadline=deadline,
     )
     options = BatchOptions(Path(out), merge, workers, scheduler, settings)
     return run_batch(Path(source), options, progress)

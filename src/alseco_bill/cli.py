@@ -3,12 +3,17 @@
 Exit codes: 0 done; 1 invalid bill data; 2 usage (bad options, missing files);
 3 the bill is valid but could not be rendered (template error, layout overflow,
 a refused file or URL, an engine that cannot run here); 4 the visual check found
-changed pages (``snapshot check``).
+changed pages (``snapshot check``); 5 the machine failed the run: the disk is full or
+an I/O error (the message names the file; free space and run the same command again);
+128 + the signal when interrupted (130 SIGINT, 143 SIGTERM, 129 SIGHUP), with one line
+saying how far it got, never a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -32,10 +37,18 @@ from . import (
 )
 from .bill.model import Language, Variant
 from .engines import DEFAULT_ENGINE, ENGINES
-from .errors import BillError, EngineUnavailableError, InvalidBillError, UsageError
+from .errors import (
+    BillError,
+    EngineCrashedError,
+    EngineUnavailableError,
+    Interrupted,
+    InvalidBillError,
+    UsageError,
+)
+from .limits import DEADLINE
 from .runs.progress import progress_display
 from .visual.parity import OUTPUT as COMPARISON_OUTPUT
-from .visual.snapshot import GALLERY, REPORT
+from .visual.snapshot import GALLERY, REPORT, gallery_cases
 
 app = typer.Typer(
     help="Turn billing data into print-ready ALSECO utility bills (Kazakh/Russian).",
@@ -52,6 +65,11 @@ class Exit(IntEnum):
     USAGE = 2
     RENDER_FAILED = 3
     CHANGED = 4
+    MACHINE = 5  # a full disk, an I/O error: nothing wrong with the request
+
+
+# A machine's faults, not the request's: the same command succeeds once they are fixed.
+MACHINE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.ENOMEM}
 
 
 if TYPE_CHECKING:
@@ -84,6 +102,14 @@ ArchiveOption = Annotated[
 TaggedOption = Annotated[
     bool, typer.Option("--tagged", help="Write a tagged (accessible) PDF for screen readers.")
 ]
+DeadlineOption = Annotated[
+    float,
+    typer.Option(
+        "--deadline",
+        min=0.1,
+        help="Seconds a bill may take to fill its template, and again to lay out.",
+    ),
+]
 GalleryOption = Annotated[
     Path,
     typer.Option("--gallery", help="The gallery: bills as JSON, baselines/, snapshot.toml."),
@@ -99,13 +125,46 @@ def _fail(code: Exit, message: str) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _run(action: Callable[[], T]) -> T:
+class _Done:
+    """How far a command got, for the line an interruption prints."""
+
+    def __init__(self, total: int = 1, what: str = "bills") -> None:
+        self.finished, self.total, self.what = 0, total, what
+
+    def progress(self, finished: int, total: int) -> None:
+        self.finished, self.total = finished, total
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _on_signals() -> None:
+    """SIGTERM and SIGHUP stop the command as Ctrl-C does (an exception that unwinds
+    it, closing browsers and workers), not by ending the process where it stands."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupted)
+
+
+def _run(action: Callable[[], T], done: _Done | None = None) -> T:
     """Run a library call, turning its errors into a message and an exit code."""
     try:
         return action()
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        done = done or _Done()
+        # Nothing more may stop the line from being printed, or the exit.
+        for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(ignored, signal.SIG_IGN)
+        typer.echo(
+            f"interrupted after {done.finished} of {done.total} {done.what}; "
+            "run the same command again to resume",
+            err=True,
+        )
+        raise typer.Exit(128 + signum) from None
     except InvalidBillError as exc:
         _fail(Exit.INVALID, str(exc))
-    except (BillError, EngineUnavailableError) as exc:
+    except (BillError, EngineUnavailableError, EngineCrashedError) as exc:
         _fail(Exit.RENDER_FAILED, str(exc))
     except UsageError as exc:
         _fail(Exit.USAGE, str(exc))
@@ -115,7 +174,10 @@ def _run(action: Callable[[], T]) -> T:
             "a worker process died (out of memory?); run the same command again to resume",
         )
     except OSError as exc:  # an output path that is a folder, a full disk, ...
-        _fail(Exit.USAGE, f"{exc.filename or ''}: {exc.strerror or exc}")
+        where = exc.filename if exc.filename is not None else "(no file named)"
+        if exc.errno in MACHINE_ERRORS:
+            _fail(Exit.MACHINE, f"{where}: {exc.strerror or exc} (then run the same command again)")
+        _fail(Exit.USAGE, f"{where}: {exc.strerror or exc}")
 
 
 @app.command()
@@ -129,8 +191,10 @@ def render(
     tagged: TaggedOption = False,
     templates: TemplatesOption = None,
     static: StaticOption = None,
+    deadline: DeadlineOption = DEADLINE,
 ) -> None:
     """Render one bill to a PDF (or its HTML)."""
+    _on_signals()
     theme = _theme(templates, static)
     written = _run(
         lambda: render_file(
@@ -142,6 +206,7 @@ def render(
             engine=engine.value,
             archive=archive,
             tagged=tagged,
+            deadline=deadline,
         )
     )
     for path in written:
@@ -169,8 +234,16 @@ def batch(
     tagged: TaggedOption = False,
     templates: TemplatesOption = None,
     static: StaticOption = None,
+    deadline: DeadlineOption = DEADLINE,
 ) -> None:
     """Render a monthly print run; run it again to resume after an interruption."""
+    _on_signals()
+    done = _Done()
+
+    def track(finished: int, total: int) -> None:
+        done.progress(finished, total)
+        progress(finished, total)
+
     with progress_display() as progress:
         summary = _run(
             lambda: render_batch(
@@ -182,10 +255,12 @@ def batch(
                 engine=engine.value,
                 templates=templates,
                 static=static,
-                progress=progress,
+                progress=track,
                 archive=archive,
                 tagged=tagged,
-            )
+                deadline=deadline,
+            ),
+            done,
         )
     typer.echo(
         f"{summary.rendered} of {summary.total} bills rendered into {summary.files} files"
@@ -262,8 +337,10 @@ def snapshot_check(
     engine: EngineOption = DEFAULT,
 ) -> None:
     """Render the gallery and compare every page with its baseline (each engine has its own)."""
+    _on_signals()
     theme = _theme(templates, static)
-    result = _run(lambda: check_snapshots(gallery, report, theme=theme, engine=engine.value))
+    done = _Done(len(gallery_cases(gallery)) if gallery.is_dir() else 0, "cases")
+    result = _run(lambda: check_snapshots(gallery, report, theme=theme, engine=engine.value), done)
     for case in result.cases:
         if case.passed:
             typer.echo(f"ok       {case.name}")
@@ -281,6 +358,8 @@ def snapshot_check(
     typer.echo(f"{unchanged} of {len(result.cases)} cases unchanged ({result.seconds:.1f} s)")
     if result.report is not None:
         typer.echo(f"report: {result.report}")
+    if any(case.render_failed for case in result.cases):
+        _fail(Exit.RENDER_FAILED, "some cases could not be rendered (see above)")
     if not result.passed:
         _fail(Exit.CHANGED, "the layouts changed; if that is intended: alseco-bill snapshot update")
 
@@ -293,6 +372,7 @@ def snapshot_update(
     engine: EngineOption = DEFAULT,
 ) -> None:
     """Accept the current rendering as the baselines; only changed pages are rewritten."""
+    _on_signals()
     theme = _theme(templates, static)
     result = _run(lambda: update_snapshots(gallery, theme=theme, engine=engine.value))
     for change in result.written:

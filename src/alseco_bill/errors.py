@@ -4,14 +4,21 @@
     ├── BillError             one bill could not be done (names the bill)
     │   ├── InvalidBillError      its data is wrong (every field path)
     │   ├── TemplateError         a template is wrong (file, line)
+    │   │   └── TemplateLimitError    it ran past a bound (time, size, recursion)
     │   ├── LayoutOverflowError   it does not fit its sheet
     │   ├── TextOverflowError     a text runs past its column or the page
     │   ├── FetchRefusedError     a file or URL rendering may not read
     │   └── EngineError           the print engine failed on it
     ├── UsageError            the request cannot be carried out as asked
     │   ├── RunMismatchError      an output folder holds another run
+    │   ├── RunFolderBusyError    another run is using the output folder
     │   └── GalleryError          the visual check's gallery is unusable
-    └── EngineUnavailableError  an engine cannot run here (names what to install)
+    ├── EngineUnavailableError  an engine cannot run here (names what to install)
+    └── EngineCrashedError    the engine's process (a browser) died under a part
+
+``Interrupted`` is apart: a signal (SIGTERM, SIGHUP) asked the process to stop, and
+like ``KeyboardInterrupt`` (SIGINT) it is no ``Exception``, so no ``except Exception``
+swallows it on its way out.
 
 Every error says what it is about, so that an operator reading a batch log or a
 designer reading the preview knows where to look without a traceback.
@@ -44,6 +51,10 @@ class UsageError(AlsecoBillError):
 
 class RunMismatchError(UsageError):
     """The output folder holds a run made from other input or options."""
+
+
+class RunFolderBusyError(UsageError):
+    """Another print run (a live process) holds the output folder's lock."""
 
 
 class BillError(AlsecoBillError):
@@ -79,11 +90,18 @@ class TemplateError(BillError):
     def __init__(self, bill: str, template: str | None, line: int | None, message: str) -> None:
         self.template = template
         self.line = line
+        self.reason = message
         where = template or "<template>"
         if line is not None:
             where += f", line {line}"
         super().__init__(bill, f"template error in {where}: {message}")
         self._init_args = (bill, template, line, message)
+
+
+class TemplateLimitError(TemplateError):
+    """A bill's template ran past a bound: its deadline for filling or layout, the
+    size a filled bill may have, or the depth of macro calls. Such a template would
+    loop for ever or fill the memory; it fails this bill, not the machine."""
 
 
 class LayoutOverflowError(BillError):
@@ -139,5 +157,19 @@ class EngineUnavailableError(AlsecoBillError):
     """A rendering engine cannot run here; the message names what to install."""
 
 
+class EngineCrashedError(AlsecoBillError):
+    """The print engine's process (the browser, or one of its renderers) died while it
+    laid bills out: no bill's fault. A print run replaces the browser and prints the
+    part again; ``render`` reports it."""
+
+
 class GalleryError(UsageError):
     """The visual check's gallery folder or its settings (``snapshot.toml``) are unusable."""
+
+
+class Interrupted(BaseException):
+    """The process was asked to stop by signal ``signum`` (SIGTERM, SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum

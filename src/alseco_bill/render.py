@@ -17,27 +17,31 @@ from .bill.glyphs import coverage
 from .bill.model import Bill
 from .bill.validation import bill_ref, validate_data, validate_file
 from .engines import DEFAULT_ENGINE, Engine, EngineInfo, engine_info
-from .errors import TextOverflowError
-from .filling.templates import make_environment, render_template
+from .errors import TemplateLimitError, TextOverflowError
+from .filling.templates import make_environment, render_template, template_name
+from .limits import DEADLINE, Overtime, within
 from .pdf.options import PLAIN, PdfOptions
 from .theme import Theme
 
 
 class Renderer:
     """Renders bills with one theme (template and static folders), one engine and
-    one kind of PDF (``options``: the print file, or archive and tagged copies)."""
+    one kind of PDF (``options``: the print file, or archive and tagged copies).
+    ``deadline``: the seconds a bill may take to fill, and again to lay out."""
 
     def __init__(
         self,
         theme: Theme | None = None,
         engine: str = DEFAULT_ENGINE,
         options: PdfOptions = PLAIN,
+        deadline: float = DEADLINE,
     ) -> None:
         self.engine_info: EngineInfo = engine_info(engine)
         self.engine_info.check(options)
         self.theme = theme or Theme.create()
         self.env = make_environment(self.theme)
         self.options = options
+        self.deadline = deadline
         self._engine: Engine | None = None
 
     @property
@@ -69,17 +73,41 @@ class Renderer:
         return validate_file(path, logo_exists=self.theme.logo_exists, glyphs=coverage(self.theme))
 
     def html(self, bill: Bill) -> str:
-        return render_template(self.env, bill, ref_of(bill))
+        return render_template(self.env, bill, ref_of(bill), self.deadline)
 
     def pdf(self, bill: Bill, html: str | None = None) -> bytes:
         """The bill's PDF (with this renderer's options); ``html`` if already filled."""
         html = self.html(bill) if html is None else html
         try:
-            if self.options.plain:
-                return self.engine.write(html, ref_of(bill))
-            return self.engine.write_with(html, ref_of(bill), bill, self.options)
+            with self.laying_out(1):
+                if self.options.plain:
+                    return self.engine.write(html, ref_of(bill))
+                return self.engine.write_with(html, ref_of(bill), bill, self.options)
         except TextOverflowError as exc:
             raise with_fields(exc, bill) from None
+        except Overtime:
+            raise self.overtime(bill) from None
+
+    def laying_out(self, bills: int) -> within:
+        """The deadline for laying ``bills`` out (``with``; it raises ``Overtime``).
+        Building the engine (fonts, a browser) is not part of it.
+
+        An engine that runs a browser is not interrupted (that would break its
+        conversation with the browser): the browser's own time-outs bound it.
+        """
+        if self.engine_info.capabilities.runs_process:
+            return within(None)
+        self.engine  # noqa: B018 - built now, outside the deadline
+        return within(self.deadline * bills)
+
+    def overtime(self, bill: Bill) -> TemplateLimitError:
+        """The error of ``bill`` whose layout ran past the deadline."""
+        return TemplateLimitError(
+            ref_of(bill),
+            template_name(bill),
+            None,
+            f"laying the bill out took longer than {self.deadline:g} s",
+        )
 
     def labels(self, language: str) -> dict[str, str]:
         """The label texts of ``language`` (its ``labels.html``), for text made outside

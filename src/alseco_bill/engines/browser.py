@@ -11,7 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -79,6 +79,13 @@ def acquire_browser() -> Browser:
     share one browser, started by the first and closed with the last.
     """
     shared: _SharedBrowser | None = getattr(_threads, "browser", None)
+    if shared is not None and not shared.browser.is_connected():
+        # It died (killed, out of memory): its users start over with a new one.
+        _threads.browser = None
+        _close_quietly(shared.stack)
+        users, shared = shared.users, None
+    else:
+        users = 0
     if shared is None:
         from playwright.sync_api import Error as PlaywrightError
 
@@ -92,14 +99,24 @@ def acquire_browser() -> Browser:
                 f"Playwright: {exc.message} (is it installed? apt-get install chromium, or "
                 "set ALSECO_CHROMIUM)"
             ) from None
-        shared = _threads.browser = _SharedBrowser(stack, browser)
+        shared = _threads.browser = _SharedBrowser(stack, browser, users)
     shared.users += 1
     return shared.browser
 
 
 def release_browser() -> None:
-    shared: _SharedBrowser = _threads.browser
+    shared: _SharedBrowser | None = getattr(_threads, "browser", None)
+    if shared is None:
+        return
     shared.users -= 1
-    if shared.users == 0:
+    if shared.users <= 0:
         _threads.browser = None
-        shared.stack.close()
+        _close_quietly(shared.stack)
+
+
+def _close_quietly(stack: ExitStack) -> None:
+    """Close the browser and Playwright's driver; a browser that died cannot say goodbye."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    with suppress(PlaywrightError):
+        stack.close()

@@ -2,8 +2,11 @@
 
 A ``PageSession`` keeps one page (and its browser context) for all it prints, served
 by a ``ThemeOrigin``; it replaces the page after ``FRESH_PAGE_AFTER`` bills, and drops
-a page that failed (crashed, hung) so the next document gets a fresh one. It must
-stay in the thread that made it (Playwright's sync API).
+a page that failed (crashed, hung) so the next document gets a fresh one. When the
+browser or the page's renderer died, that is no bill's fault: it raises
+``EngineCrashedError`` (the part is printed again by whoever asked) and the next page
+comes from a new browser if the old one is gone. It must stay in the thread that made
+it (Playwright's sync API).
 
 What ``measure.js`` reports comes back typed: the printable area, and per bill box
 nothing (it fits) or a ``Finding``: too tall (``HeightFinding``) or text past its
@@ -16,7 +19,13 @@ import math
 from importlib import resources
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-from ..errors import BillError, EngineError, LayoutOverflowError, TextOverflowError
+from ..errors import (
+    BillError,
+    EngineCrashedError,
+    EngineError,
+    LayoutOverflowError,
+    TextOverflowError,
+)
 from ..theme import Theme
 from .browser import acquire_browser, release_browser
 from .origin import ThemeOrigin
@@ -77,12 +86,15 @@ class PageSession:
     def load(self, document: str, ref: str) -> list[Finding | None]:
         """Load ``document`` into the page and measure its bills' boxes (one finding
         per box, None where it fits); raises ``FetchRefusedError`` or ``EngineError``
-        naming bill ``ref``."""
+        naming bill ``ref``, or ``EngineCrashedError``."""
         from playwright.sync_api import Error as PlaywrightError
 
         if self._bills_on_page >= FRESH_PAGE_AFTER:
             self._close_page()
-        page = self._open_page()
+        try:
+            page = self._open_page()
+        except PlaywrightError as exc:
+            raise self._failure(ref, exc) from None
         self._bills_on_page += document.count(f'class="{BOX_CLASS}"') or 1
         url = self.origin.serve(document)
         try:
@@ -101,8 +113,7 @@ class PageSession:
             refusal = self.origin.refusal(ref)
             if refusal is not None:
                 raise refusal from None
-            self._abandon_page()
-            raise EngineError(ref, f"Chromium failed: {exc.message}") from None
+            raise self._failure(ref, exc) from None
         refusal = self.origin.refusal(ref)
         if refusal is not None:
             raise refusal
@@ -119,8 +130,7 @@ class PageSession:
                 prefer_css_page_size=True, print_background=True, tagged=tagged, outline=tagged
             )
         except PlaywrightError as exc:
-            self._abandon_page()
-            raise EngineError(ref, f"Chromium failed: {exc.message}") from None
+            raise self._failure(ref, exc) from None
         refusal = self.origin.refusal(ref)
         if refusal is not None:
             raise refusal
@@ -128,11 +138,27 @@ class PageSession:
 
     def close(self) -> None:
         try:
-            self._close_page()
+            self._abandon_page()
         finally:
             if self._browser is not None:
                 self._browser = None
                 release_browser()
+
+    def _failure(self, ref: str, exc: Exception) -> EngineError | EngineCrashedError:
+        """The error of a failed load or print (a Playwright error), the page dropped: a
+        crash when the browser or the page's renderer died (the browser is let go)."""
+        message = str(getattr(exc, "message", exc))
+        crashed = self._page is not None and self._page.is_closed()
+        crashed = crashed or "crash" in message.lower()
+        browser = self._browser
+        self._abandon_page()
+        if browser is not None and not browser.is_connected():
+            self._browser = None
+            release_browser()
+            return EngineCrashedError(f"the browser (Chromium) died: {message}")
+        if crashed:
+            return EngineCrashedError(f"a Chromium renderer died: {message}")
+        return EngineError(ref, f"Chromium failed: {message}")
 
     def _open_page(self) -> Page:
         if self._page is not None:

@@ -1,5 +1,18 @@
 """The Jinja environment that fills the bill templates.
 
+Templates come from designers and travel to the print run, the preview and the
+service, so they run in Jinja's ``ImmutableSandboxedEnvironment``: a template may read
+the bill's fields, call the filters and globals below (``t``, ``static_url``,
+``payment_qr``, ``stub_barcode``) and Jinja's own, but not reach Python's internals
+(``__class__``, ``__globals__``, ...) or change any object it is given; such an access
+is a ``TemplateError`` saying that it is unsafe, with the file and line.
+
+A template must also end, and end small: Jinja's ``range`` is limited (100 000),
+``*`` and ``**`` may not build huge strings or numbers, the filled HTML may not pass
+``limits.MAX_HTML`` characters, filling has a deadline (``limits.DEADLINE``), and a
+macro that calls itself without end is stopped; each is a ``TemplateLimitError``
+naming the template and the bill.
+
 Autoescaping is on, and ``StrictUndefined`` turns a typo into an error naming the
 template file, line and variable instead of an empty cell on a printed bill.
 """
@@ -9,13 +22,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..bill.model import Bill
-from ..errors import TemplateError
+from ..errors import TemplateError, TemplateLimitError
+from ..limits import DEADLINE, MAX_HTML, Overtime, within
 from ..theme import Theme
 from .formatting import jinja_filters, locale_for
 from .payment import payment_qr, stub_barcode
@@ -53,8 +70,28 @@ class ThemeLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+class BillEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` refused where they would make a string,
+    list or number too large to be anything a bill prints."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_HTML:
+                    raise SecurityError(f"'*' would make more than {MAX_HTML} items")
+        elif isinstance(left, int) and isinstance(right, int) and right > 0:
+            bits = max(abs(left).bit_length(), 1) * right
+            if bits > 4096:
+                raise SecurityError(f"{left} ** {right} is a number too large to print")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment(theme: Theme) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """The sandboxed environment of ``theme``'s templates (the only way one is made)."""
+    env = BillEnvironment(
         loader=ThemeLoader(theme),
         # Templates are read once per environment; the preview makes a new one when
         # a file changes, so checking every file's time for every bill is not needed.
@@ -91,12 +128,54 @@ def template_name(bill: Bill) -> str:
     return f"{bill.language}/{bill.variant}.html"
 
 
-def render_template(env: jinja2.Environment, bill: Bill, ref: str) -> str:
-    """Fill the bill's template; any template problem becomes a ``TemplateError``."""
+def render_template(
+    env: jinja2.Environment,
+    bill: Bill,
+    ref: str,
+    deadline: float | None = DEADLINE,
+    max_html: int = MAX_HTML,
+) -> str:
+    """Fill the bill's template; any template problem becomes a ``TemplateError``, one
+    past the bounds (``deadline`` seconds, ``max_html`` characters, recursion) a
+    ``TemplateLimitError``."""
     name = template_name(bill)
+    stream: Any = None
     try:
-        template = env.get_template(name)
-        return template.render(bill=bill, locale=locale_for(bill.language))
+        with within(deadline):
+            template = env.get_template(name)
+            pieces: list[str] = []
+            size = 0
+            stream = template.generate(bill=bill, locale=locale_for(bill.language))
+            for piece in stream:
+                pieces.append(piece)
+                size += len(piece)
+                if size > max_html:
+                    where, line = _generating(stream, env)
+                    stream.close()
+                    raise TemplateLimitError(
+                        ref,
+                        where or name,
+                        line,
+                        f"the filled HTML passes {max_html} characters (a bill is about "
+                        "50 000): does a loop not end?",
+                    )
+            return "".join(pieces)
+    except TemplateError:
+        raise
+    except (Overtime, RecursionError, OverflowError) as exc:
+        template_file, line = _template_frame(exc.__traceback__, env)
+        if isinstance(exc, Overtime):
+            # Not rewritten by Jinja (it is no Exception): map the compiled code's line,
+            # or say where the output was being made when the deadline passed.
+            template_file, line = _template_frame(exc.__traceback__, env, compiled=True)
+            if template_file is None and stream is not None:
+                template_file, line = _generating(stream, env)
+            reason = f"filling took longer than {deadline:g} s: does a loop not end?"
+        elif isinstance(exc, RecursionError):
+            reason = "a macro calls itself without end"
+        else:  # the sandbox's range limit, or a number too large
+            reason = str(exc)
+        raise TemplateLimitError(ref, template_file or name, line, reason) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(ref, exc.name or exc.filename, exc.lineno, exc.message or "") from None
     except RefusedTemplate as exc:
@@ -108,12 +187,16 @@ def render_template(env: jinja2.Environment, bill: Bill, ref: str) -> str:
         # file and line; the innermost such frame is where the designer must look.
         template_file, line = _template_frame(exc.__traceback__, env)
         message = exc.message if isinstance(exc, jinja2.TemplateError) else repr(exc)
+        if isinstance(exc, SecurityError):
+            message = f"unsafe: {message} (templates run in a sandbox)"
         raise TemplateError(ref, template_file or name, line, message or str(exc)) from None
 
 
 def _template_frame(
-    tb: TracebackType | None, env: jinja2.Environment
+    tb: TracebackType | None, env: jinja2.Environment, compiled: bool = False
 ) -> tuple[str | None, int | None]:
+    """The innermost template file and line in ``tb``; ``compiled``: a traceback Jinja
+    did not rewrite, whose lines are those of the compiled Python code."""
     loader = env.loader
     folders = (
         [Path(p) for p in loader.searchpath] if isinstance(loader, jinja2.FileSystemLoader) else []
@@ -123,6 +206,33 @@ def _template_frame(
         filename = tb.tb_frame.f_code.co_filename
         for folder in folders:
             if Path(filename).is_relative_to(folder):
-                found = (str(Path(filename).relative_to(folder)), tb.tb_lineno)
+                relative = Path(filename).relative_to(folder).as_posix()
+                line = tb.tb_lineno
+                if compiled:
+                    line = env.get_template(relative).get_corresponding_lineno(line)
+                found = (relative, line)
         tb = tb.tb_next
     return found
+
+
+def _generating(stream: Any, env: jinja2.Environment) -> tuple[str | None, int | None]:
+    """The template file and line a template's output ``stream`` is producing (the
+    innermost template of its ``include``s)."""
+    frame = getattr(stream, "gi_frame", None)
+    while frame is not None:
+        # Blocks are ``yield from`` their generator, includes ``for event in gen``.
+        inner = stream.gi_yieldfrom or frame.f_locals.get("gen")
+        if getattr(inner, "gi_frame", None) is None:
+            break
+        stream, frame = inner, inner.gi_frame
+    if frame is None:
+        return None, None
+    loader = env.loader
+    folders = loader.searchpath if isinstance(loader, jinja2.FileSystemLoader) else []
+    for folder in folders:
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(folder):
+            relative = path.relative_to(folder).as_posix()
+            line = env.get_template(relative).get_corresponding_lineno(frame.f_lineno)
+            return relative, line
+    return None, None

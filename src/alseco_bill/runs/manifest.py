@@ -6,18 +6,24 @@ reason. A file counts as done only if it exists with the recorded checksum, and 
 output file is always written under a temporary name and renamed, so a half-written
 PDF never looks complete. ``run.json`` holds the options: resuming with other
 options is refused rather than mixing two runs in one folder.
+
+One run at a time: the manifest holds a lock on ``.lock`` in the folder (``fcntl``),
+which the kernel drops when the process ends however it ends, so a second run on
+the folder is refused while the first lives, and a killed run never blocks a resume.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import Problem, RunMismatchError
-from ..files import write_atomic
+from ..errors import Problem, RunFolderBusyError, RunMismatchError
+from ..files import naming, remove_temporaries, write_atomic
 
 
 def sha256(data: bytes) -> str:
@@ -30,7 +36,18 @@ class Manifest:
     def __init__(self, out: Path, options: dict[str, Any]) -> None:
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(out)
+        try:
+            self._open(options)
+        except BaseException:
+            os.close(self._lock)
+            raise
+
+    def _open(self, options: dict[str, Any]) -> None:
+        out = self.out
         self._check_options(options)
+        # Half-written files of an interrupted run: never complete, never needed.
+        remove_temporaries(out)
         self.entries = {
             e["file"]: e for e in _read_lines(out / "manifest.jsonl") if _intact(out, e)
         }
@@ -92,8 +109,11 @@ class Manifest:
         _write_line(self._rejected, row)
 
     def close(self) -> None:
-        self._manifest.close()
-        self._rejected.close()
+        try:
+            self._manifest.close()
+            self._rejected.close()
+        finally:
+            os.close(self._lock)  # and with it the lock
 
     def _check_options(self, options: dict[str, Any]) -> None:
         path = self.out / "run.json"
@@ -109,6 +129,27 @@ class Manifest:
                 )
         else:
             write_atomic(path, json.dumps(options, indent=2, ensure_ascii=False).encode())
+
+
+def _lock(out: Path) -> int:
+    """Lock ``out`` for this process (``fcntl.lockf``: a lock of the process, not
+    inherited by its children, dropped by the kernel when it ends); its pid is written
+    into the lock file for the message of a run refused."""
+    path = out / ".lock"
+    with naming(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        who = f" (process {holder})" if holder.isdigit() else ""
+        raise RunFolderBusyError(
+            f"another run{who} is using {out}; wait for it to finish, or use another --out"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def _intact(out: Path, entry: dict[str, Any]) -> bool:
@@ -137,7 +178,8 @@ def _append(path: Path) -> IO[str]:
 
 
 def _write_line(handle: IO[str], row: dict[str, Any]) -> None:
-    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    # Flushed, not fsynced: a killed process loses nothing flushed; a power cut may
-    # tear the last line, which _read_lines skips and the run redoes.
-    handle.flush()
+    with naming(Path(handle.name)):
+        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        # Flushed, not fsynced: a killed process loses nothing flushed; a power cut may
+        # tear the last line, which _read_lines skips and the run redoes.
+        handle.flush()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -26,10 +27,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..engines import engine_info
-from ..errors import Problem
+from ..errors import Problem, TemplateLimitError
 from ..pdf.options import PdfOptions
 from ..pdf.outline import print_file
 from ..theme import Theme
+from .lifetime import worker_started
 from .manifest import Manifest
 from .records import (
     DeliveryKey,
@@ -46,6 +48,9 @@ from .worker import ChunkResult, Settings, render_chunk
 # that lays a task out as one document puts its font subsets in every file).
 CHUNK = 8  # without merging: small tasks keep workers even
 PART = 50  # when merging (each part embeds its fonts once)
+# A run whose first bills all run past the bounds on one template stops: that
+# template would fail every bill of the month, one deadline at a time.
+STOP_AFTER = 5
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (records finished, total)
 
@@ -97,6 +102,7 @@ def run_batch(
     manifest = Manifest(options.out, run_options)
     run = _Run(source, manifest, options.settings, progress or (lambda done, total: None))
     summary = BatchSummary(total=count_records(source), resumed=len(manifest.done_numbers()))
+    run.total, run.printed_any = summary.total, bool(manifest.entries)
     try:
         with _executor(options) as (executor, workers):
             run.executor, run.workers = executor, workers
@@ -155,6 +161,9 @@ class _Run:
     # after validation and in processing order, so the first *valid* record wins, the
     # same whether the run went straight through or was resumed.
     accounts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    printed_any: bool = False  # a bill of this folder is printed (by this run or before)
+    limits: dict[str, int] = field(default_factory=dict)  # template → bills it failed
 
     def per_bill(self, total: int) -> None:
         done = self.manifest.done_numbers()
@@ -178,6 +187,7 @@ class _Run:
             for (number, account), pdf in zip(result.rendered, result.pdfs, strict=True):
                 if self._claim(number, account, chunk):
                     self.manifest.add_file(f"bills/{account}.pdf", pdf, [(number, account)])
+                    self.report(total)  # per file: an interruption says how far it got
             self.report(total)
 
     def merged(self, size: int, total: int) -> None:
@@ -258,9 +268,25 @@ class _Run:
 
     def _rejections(self, records: list[Record], result: ChunkResult) -> None:
         sources = {r.number: r.source for r in records}
+        self.printed_any = self.printed_any or bool(result.rendered)
         for rejection in result.rejected:
             self.manifest.reject(
                 rejection.number, sources[rejection.number], rejection.account, rejection.problems
+            )
+            self._stop_on(rejection.limit)
+
+    def _stop_on(self, limit: TemplateLimitError | None) -> None:
+        """Stop the run when its first bills all ran past the bounds on one template."""
+        if limit is None or self.printed_any:
+            return
+        template = limit.template or "<template>"
+        failed = self.limits[template] = self.limits.get(template, 0) + 1
+        if failed >= min(STOP_AFTER, self.total):
+            raise TemplateLimitError(
+                f"the first {failed} bills",
+                limit.template,
+                limit.line,
+                f"{limit.reason}; the run stops, since this template would fail every bill",
             )
 
     def _results(
@@ -318,7 +344,38 @@ def _executor(options: BatchOptions) -> Iterator[tuple[Executor, int]]:
     # its engine once, for all workers (a no-op if this process started it before).
     context = get_context("forkserver")
     context.set_forkserver_preload(
-        ["alseco_bill.runs.worker", engine_info(options.settings.engine).module]
+        [
+            "alseco_bill.runs.worker",
+            "alseco_bill.runs.lifetime",
+            engine_info(options.settings.engine).module,
+        ]
     )
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=worker_started,
+        initargs=(os.getpid(),),
+    )
+    try:
         yield pool, workers
+    except BaseException:
+        # Interrupted or failed: the workers' tasks are not waited for, they are ended.
+        stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """End ``pool``'s worker processes now (SIGTERM: each ends its browsers first;
+    SIGKILL after ``grace`` seconds), dropping the tasks not yet done."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1)
+    pool.shutdown(wait=False, cancel_futures=True)

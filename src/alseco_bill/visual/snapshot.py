@@ -119,6 +119,7 @@ class CaseCheck:
     budget: int
     pages: tuple[PageCheck, ...] = ()
     problem: str | None = None
+    render_failed: bool = False  # the bill could not be rendered at all (a BillError)
 
     @property
     def passed(self) -> bool:
@@ -259,7 +260,8 @@ def _check_case(
         actual = _render(renderer, source, settings.dpi)
     except BillError as exc:
         shown = _save_pages(report, name, "expected", expected)
-        return CaseCheck(name, budget, problem=str(exc)), ReportEntry(name, str(exc), shown)
+        check = CaseCheck(name, budget, problem=str(exc), render_failed=True)
+        return check, ReportEntry(name, str(exc), shown)
     if not expected:
         missing = f"no baseline in {folder}: run alseco-bill snapshot update"
         shown = _save_pages(report, name, "actual", actual)
