@@ -186,6 +186,25 @@ def test_one_overflowing_bill_among_twenty(server: tuple[str, Any]) -> None:
     assert answers[7].json()["type"].endswith("overflow")
 
 
+def test_a_request_whose_client_went_away_is_not_rendered(server: tuple[str, Any]) -> None:
+    url, _ = server
+
+    async def busy_then_gone() -> list[httpx.Response]:
+        # Both workers busy (each takes what waits when it is free), then one more.
+        first = asyncio.ensure_future(post_all(url, bills(6, seed=28)))
+        await asyncio.sleep(0.5)
+        second = asyncio.ensure_future(post_all(url, bills(6, seed=30)))
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient(headers=AUTH, timeout=0.3) as client:
+            with pytest.raises(httpx.TimeoutException):
+                await client.post(url + "/v1/bills/pdf", json=bills(1, seed=29)[0])
+        return [*await first, *await second]
+
+    assert [a.status_code for a in asyncio.run(busy_then_gone())] == [200] * 12
+    metrics = httpx.get(url + "/metrics", headers=AUTH).text
+    assert 'alseco_rejections_total{reason="client-gone"} 1.0' in metrics
+
+
 def test_a_killed_worker_is_replaced(server: tuple[str, Any]) -> None:
     url, process = server
     workers = [p for p in psutil.Process(process.pid).children() if "python" in p.name().lower()]

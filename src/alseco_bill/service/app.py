@@ -8,6 +8,7 @@ carries ``X-Request-Id`` and ``X-Engine``; every error is a problem+json
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -32,7 +33,7 @@ from ..bill.model import Bill, bill_schema
 from ..engines import engine_info
 from ..errors import BillError, InvalidBillError
 from ..pdf.raster import png_bytes, rasterize
-from ..render import Renderer, ref_of
+from ..render import Renderer
 from ..runs.worker import Settings
 from ..theme import Theme
 from .auth import token_name
@@ -79,6 +80,7 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         coalesce=config.coalesce,
         renew_after=config.renew_after,
         on_document=metrics.document.observe,
+        on_gone=metrics.rejections.labels("client-gone").inc,
     )
     state = {"draining": False}
 
@@ -95,13 +97,20 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
     async def printed(request: Request, bill: Bill, body: bytes) -> tuple[bytes, int]:
         archive = _flag(request, "archive")
         tagged = _flag(request, "tagged")
-        try:
-            html = renderer.html(bill)
-        except BillError as exc:
-            raise from_bill_error(exc) from None
-        job = Job(body.decode("utf-8"), html, ref_of(bill), archive, tagged)
+        job = Job(body.decode("utf-8"), archive, tagged)  # filled by the worker
         deadline = request.state.started + config.deadline_s
-        outcome, shared = await pool.submit(job, deadline)
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # the body is read: the next message is a disconnect
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            outcome, shared = await pool.submit(job, deadline, gone.is_set)
+        finally:
+            watcher.cancel()
         request.state.bills = shared
         if isinstance(outcome, BillError):
             raise from_bill_error(outcome)

@@ -23,26 +23,28 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing import util
 
+from ..bill.model import Bill
 from ..engines import engine_info
-from ..errors import BillError, EngineError
+from ..errors import BillError, EngineError, TextOverflowError
 from ..pdf.options import PdfOptions
-from ..render import with_fields
+from ..render import ref_of, with_fields
 from ..runs.worker import Settings, renderer_for
 from .problems import Problem
 
 
 @dataclass(frozen=True)
 class Job:
-    """One bill to print: its JSON (read again by the worker) and filled HTML."""
+    """One bill to print: its JSON (checked by the server, read and filled here)."""
 
     text: str
-    html: str
-    ref: str
     archive: bool = False
     tagged: bool = False
 
 
 Outcome = bytes | BillError | str  # a PDF, the bill's own error, or an unexpected error
+
+
+_printed = {"bills": 0}  # by this worker's engine since it was (re)built
 
 
 def _warm(settings: Settings) -> None:
@@ -52,45 +54,48 @@ def _warm(settings: Settings) -> None:
     util.Finalize(None, renderer.close, exitpriority=10)
 
 
-def _render(settings: Settings, jobs: list[Job]) -> list[Outcome]:
-    """Every job's PDF: plain ones laid out together, archive or tagged ones alone."""
+def _render(settings: Settings, jobs: list[Job], renew_after: int) -> list[Outcome]:
+    """Every job's PDF: plain ones laid out together, archive or tagged ones alone.
+    The engine is closed and built again after ``renew_after`` bills (memory)."""
+    renderer = renderer_for(settings)
+    if _printed["bills"] >= renew_after:
+        renderer.close()  # the next use builds a new engine (a new browser)
+        _printed["bills"] = 0
+    _printed["bills"] += len(jobs)
     outcomes: list[Outcome] = [""] * len(jobs)
-    plain = [i for i, job in enumerate(jobs) if not (job.archive or job.tagged)]
     try:
-        if plain:
-            renderer = renderer_for(settings)
-            written = renderer.engine.write_each([(jobs[i].html, jobs[i].ref) for i in plain])
-            for i, result in zip(plain, written, strict=True):
-                outcomes[i] = result
-        for i, job in enumerate(jobs):
+        bills = [renderer.parse(job.text) for job in jobs]
+        pages: list[tuple[int, str]] = []
+        for i, (job, bill) in enumerate(zip(jobs, bills, strict=True)):
+            try:
+                html = renderer.html(bill)
+            except BillError as exc:
+                outcomes[i] = exc
+                continue
             if job.archive or job.tagged:
-                outcomes[i] = _alone(settings, job)
-        for i, outcome in enumerate(outcomes):
-            if isinstance(outcome, BillError):
-                outcomes[i] = _named(settings, jobs[i], outcome)
+                outcomes[i] = _alone(settings, job, bill, html)
+            else:
+                pages.append((i, html))
+        written = renderer.engine.write_each([(h, ref_of(bills[i])) for i, h in pages])
+        for (i, _), result in zip(pages, written, strict=True):
+            if isinstance(result, TextOverflowError):  # named by the bill's fields
+                result = with_fields(result, bills[i])
+            outcomes[i] = result
     except Exception as exc:  # answered with a request id
         return [f"{type(exc).__name__}: {exc}"] * len(jobs)
     return outcomes
 
 
-def _alone(settings: Settings, job: Job) -> Outcome:
+def _alone(settings: Settings, job: Job, bill: Bill, html: str) -> Outcome:
     options = PdfOptions(job.archive, job.tagged)
     engine = settings.engine if engine_info(settings.engine).writes(options) else "weasyprint"
     renderer = renderer_for(
         replace(settings, engine=engine, archive=job.archive, tagged=job.tagged)
     )
     try:
-        return renderer.pdf(renderer.parse(job.text), job.html)
+        return renderer.pdf(bill, html)
     except BillError as exc:
         return exc
-
-
-def _named(settings: Settings, job: Job, error: BillError) -> BillError:
-    from ..errors import TextOverflowError
-
-    if isinstance(error, TextOverflowError):
-        return with_fields(error, renderer_for(settings).parse(job.text))
-    return error
 
 
 @dataclass
@@ -114,6 +119,7 @@ class Pool:
         coalesce: bool = True,
         renew_after: int = 2000,
         on_document: Callable[[int], None] = lambda bills: None,
+        on_gone: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.workers = workers
@@ -121,6 +127,7 @@ class Pool:
         self.part_size = part_size if coalesce else 1
         self.renew_after = renew_after
         self.on_document = on_document
+        self.on_gone = on_gone
         self.queue: deque[_Waiting] = deque()
         self.in_flight = 0
         self.ready = False
@@ -135,7 +142,6 @@ class Pool:
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_warm,
             initargs=(self.settings,),
-            max_tasks_per_child=max(1, self.renew_after // self.part_size),
         )
 
     async def start(self) -> None:
@@ -182,8 +188,12 @@ class Pool:
         now = time.monotonic()
         while self.queue and len(batch) < self.part_size:
             waiting = self.queue.popleft()
-            if waiting.future.done() or waiting.deadline <= now or waiting.gone():
-                continue  # answered (past its deadline) or its client went away
+            if waiting.future.done() or waiting.deadline <= now:
+                continue  # answered: past its deadline
+            if waiting.gone():  # its client went away: not rendered
+                waiting.future.set_exception(Problem(499, "client-gone", "the client went away"))
+                self.on_gone()
+                continue
             batch.append(waiting)
         return batch
 
@@ -211,7 +221,9 @@ class Pool:
             executor, generation = self._executor, self._generation
             assert executor is not None
             try:
-                return await loop.run_in_executor(executor, _render, self.settings, jobs)
+                return await loop.run_in_executor(
+                    executor, _render, self.settings, jobs, self.renew_after
+                )
             except BrokenProcessPool:
                 if generation == self._generation:  # the first to see it rebuilds
                     self._generation += 1

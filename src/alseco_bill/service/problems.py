@@ -35,6 +35,7 @@ TITLES = {
     "bad-request": "The request's parameters are wrong",
     "not-found": "No such route",
     "internal": "Internal error",
+    "client-gone": "The client went away",  # logged only: nobody is there to read it
 }
 
 
