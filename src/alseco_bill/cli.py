@@ -455,3 +455,45 @@ def preview(
         )
     except OSError as exc:
         _fail(Exit.USAGE, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    engine: Annotated[
+        EngineName | None,
+        typer.Option("--engine", help="The print engine (default: chromium where installed)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Render worker processes (default: one per core).")
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="Bearer tokens, one per line (name:token).", dir_okay=False),
+    ] = None,
+    templates: TemplatesOption = None,
+    static: StaticOption = None,
+    coalesce: Annotated[
+        bool,
+        typer.Option(
+            "--coalesce/--no-coalesce", help="Lay concurrent requests out as one document."
+        ),
+    ] = True,
+) -> None:
+    """Serve bills over HTTP (PDF, PNG, HTML, validation) until SIGTERM."""
+    from .service import serve as serve_bills
+
+    _theme(templates, static)
+    _run(
+        lambda: serve_bills(
+            host,
+            port,
+            engine=engine.value if engine else None,
+            workers=workers,
+            token_file=token_file,
+            templates=templates,
+            static=static,
+            coalesce=coalesce,
+        )
+    )

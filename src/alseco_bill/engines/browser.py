@@ -7,8 +7,11 @@ tool runs on machines with no network but package registries) and let it run as 
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -42,6 +45,16 @@ def chromium_path() -> str:
             "or set ALSECO_CHROMIUM to its path"
         )
     return candidate
+
+
+@functools.cache
+def chromium_version() -> str:
+    """The system Chromium's version (``156.0.8078.114``), from ``chromium --version``."""
+    result = subprocess.run(
+        [chromium_path(), "--version"], capture_output=True, text=True, check=False, timeout=30
+    )
+    found = re.search(r"\d+(\.\d+)+", result.stdout)
+    return found[0] if found else result.stdout.strip() or "unknown"
 
 
 @contextmanager

@@ -36,12 +36,17 @@ from ..errors import (
 from ..pdf.options import PdfOptions
 from ..pdf.pages import join_pdfs, split_pages
 from ..theme import Theme
-from .browser import chromium_path
+from .browser import chromium_path, chromium_version
 from .part import BillPage, compose, group_bills, split_bill
 from .printed import document_info, normalise, with_options
 from .protocol import MAX_PAGES
 from .registry import CHROMIUM
 from .session import PageSession, finding_error
+
+
+def version() -> str:
+    """The version of what writes the PDF: a run under another one gives other bytes."""
+    return f"Chromium {chromium_version()}"
 
 
 class _BoxesLost(Exception):

@@ -45,6 +45,12 @@ class EngineInfo:
             self.capabilities.tagged or not options.tagged
         )
 
+    def version(self) -> str:
+        """What writes this engine's PDFs, with its version (``Chromium 156.0.8078.114``):
+        the same bills under another version may give other bytes."""
+        found: str = import_module(self.module).version()
+        return found
+
     def create(self, theme: Theme) -> Engine:
         engine: Engine = getattr(import_module(self.module), self.factory)(theme)
         return engine

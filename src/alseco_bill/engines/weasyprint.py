@@ -23,6 +23,13 @@ from .registry import WEASYPRINT
 from .sheet import overrun
 
 
+def version() -> str:
+    """The version of what writes the PDF: a run under another one gives other bytes."""
+    import weasyprint
+
+    return f"WeasyPrint {weasyprint.__version__}"
+
+
 class WeasyPrintEngine:
     """Filled bill HTML to PDF bytes with WeasyPrint, one document a bill."""
 

@@ -56,14 +56,19 @@ class DocumentInfo:
 
 
 def split_pages(pdf: bytes, infos: Sequence[DocumentInfo]) -> list[bytes]:
-    """One PDF per page of ``pdf``, page ``i`` with ``infos[i]`` as its metadata."""
+    """One PDF per page of ``pdf``, page ``i`` with ``infos[i]`` as its metadata,
+    carrying only what its own page uses (``subset.own_glyphs``): its bytes do not
+    depend on the other pages of ``pdf``."""
     import pikepdf
+
+    from .subset import own_glyphs
 
     results: list[bytes] = []
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
         for page, info in zip(document.pages, infos, strict=True):
             with pikepdf.Pdf.new() as single:
                 single.pages.append(page)
+                own_glyphs(single)
                 results.append(save(single, info))
     return results
 

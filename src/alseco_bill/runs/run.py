@@ -98,6 +98,8 @@ def run_batch(
         "static": list(settings.static),
         "theme_fingerprint": fingerprint(theme.roots),
         "version": version("alseco-bill"),
+        # Another browser or WeasyPrint lays out and subsets differently: other bytes.
+        "engine_version": engine_info(settings.engine).version(),
     }
     manifest = Manifest(options.out, run_options)
     run = _Run(source, manifest, options.settings, progress or (lambda done, total: None))
