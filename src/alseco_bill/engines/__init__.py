@@ -10,7 +10,7 @@ other.
 from __future__ import annotations
 
 from .protocol import MAX_PAGES, Capabilities, Engine, each_bill
-from .registry import DEFAULT_ENGINE, ENGINES, EngineInfo, engine_info, make_engine
+from .registry import DEFAULT_ENGINE, ENGINES, EngineInfo, engine_for, engine_info, make_engine
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -20,6 +20,7 @@ __all__ = [
     "Engine",
     "EngineInfo",
     "each_bill",
+    "engine_for",
     "engine_info",
     "make_engine",
 ]

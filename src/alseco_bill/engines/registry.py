@@ -82,5 +82,12 @@ def engine_info(name: str) -> EngineInfo:
         raise UsageError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}") from None
 
 
+def engine_for(options: PdfOptions, preferred: str) -> str:
+    """``preferred`` if it writes ``options``, else the first engine that does."""
+    if engine_info(preferred).writes(options):
+        return preferred
+    return next((i.name for i in ENGINES.values() if i.writes(options)), preferred)
+
+
 def make_engine(name: str, theme: Theme) -> Engine:
     return engine_info(name).create(theme)

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..bill.model import Bill, bill_schema
-from ..engines import engine_info
+from ..engines import DEFAULT_ENGINE, engine_info
 from ..errors import BillError, InvalidBillError
 from ..pdf.raster import png_bytes, rasterize
 from ..render import Renderer
@@ -46,7 +46,7 @@ log = logging.getLogger("alseco_bill.service")
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    engine: str = "weasyprint"
+    engine: str = DEFAULT_ENGINE
     workers: int = 1
     templates: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
@@ -62,7 +62,7 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
     """The service's app; without ``config``, from ``ALSECO_SERVE_*`` variables
     (``ENGINE``, ``WORKERS``), for ``uvicorn --factory alseco_bill.service:create_app``."""
     config = config or ServiceConfig(
-        engine=os.environ.get("ALSECO_SERVE_ENGINE", "weasyprint"),
+        engine=os.environ.get("ALSECO_SERVE_ENGINE", DEFAULT_ENGINE),
         workers=int(os.environ.get("ALSECO_SERVE_WORKERS", "1")),
     )
     info = engine_info(config.engine)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import util
 
 from ..bill.model import Bill
-from ..engines import engine_info
+from ..engines import engine_for
 from ..errors import BillError, EngineError, TextOverflowError
 from ..pdf.options import PdfOptions
 from ..render import ref_of, with_fields
@@ -88,7 +88,7 @@ def _render(settings: Settings, jobs: list[Job], renew_after: int) -> list[Outco
 
 def _alone(settings: Settings, job: Job, bill: Bill, html: str) -> Outcome:
     options = PdfOptions(job.archive, job.tagged)
-    engine = settings.engine if engine_info(settings.engine).writes(options) else "weasyprint"
+    engine = engine_for(options, settings.engine)
     renderer = renderer_for(
         replace(settings, engine=engine, archive=job.archive, tagged=job.tagged)
     )
