@@ -1,0 +1,4 @@
+"""Filling the templates.
+
+The Jinja environment (sandboxed), Babel's formatting as filters, the payment codes.
+"""

@@ -1,0 +1,5 @@
+"""Work on finished PDFs.
+
+Archive and tagged options, outlines, joining and cutting pages, subsetting,
+rasterising.
+"""

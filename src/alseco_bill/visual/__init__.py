@@ -1,0 +1,5 @@
+"""The visual check.
+
+The gallery against its baselines, the two engines against each other, image diffs and
+their report.
+"""
