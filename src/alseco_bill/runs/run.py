@@ -381,3 +381,9 @@ def stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
             process.kill()
             process.join(1)
     pool.shutdown(wait=False, cancel_futures=True)
+    # The pool's manager thread closes its wake-up pipe as it ends; if it is still
+    # ending when the interpreter exits, the exit hook of concurrent.futures writes to
+    # the pipe as it closes (a traceback, EBADF). Its processes are gone: it ends soon.
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(grace)
