@@ -83,12 +83,6 @@ def test_each_font_holds_only_the_glyphs_its_page_shows(
     assert mapped - shown <= {" ", "\u00a0", "\u202f"}  # spaces pdftotext writes as " "
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Chromium writes a page's content in the coordinates of the whole document "
-    "(float32), so a bill's drawing operators differ by its page's offset: fonts and "
-    "resource names now match, the content stream cannot",
-)
 def test_a_bill_alone_and_in_a_part_give_the_same_bytes(
     cut: dict[int, tuple[bytes, bytes]],
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -192,6 +193,28 @@ def test_a_killed_run_resumes_and_ends_as_a_clean_run(
     assert sorted(r["number"] for r in read_jsonl(out / "rejected.jsonl")) == sorted(
         run_input[1].values()
     )
+
+
+@pytest.mark.chromium
+@pytest.mark.slow
+def test_a_resumed_chromium_run_has_the_bytes_of_an_uninterrupted_one(tmp_path: Path) -> None:
+    """Bills made again on resume share a part with other neighbours, at other places
+    in it; their files are the same bytes all the same."""
+    source = tmp_path / "bills.jsonl"
+    source.write_text(
+        "".join(b.model_dump_json() + "\n" for b in sample_bills(60, seed=12)), "utf-8"
+    )
+    whole = tmp_path / "whole"
+    assert render_batch(source, whole, workers=2, engine="chromium").complete
+    resumed = tmp_path / "resumed"
+    shutil.copytree(whole, resumed)
+    entries = read_jsonl(resumed / "manifest.jsonl")
+    for entry in (entries[9], entries[33], entries[58]):  # three parts' middles and end
+        (resumed / entry["file"]).write_bytes(b"%PDF-1.7\n")
+    summary = render_batch(source, resumed, workers=1, engine="chromium")
+    assert summary.complete
+    assert summary.resumed == 57
+    assert digest(resumed) == digest(whole)
 
 
 def test_resuming_with_other_options_is_refused(

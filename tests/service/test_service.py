@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import signal
@@ -171,6 +172,24 @@ def test_fifty_concurrent_bills_each_get_their_own(server: tuple[str, Any], tmp_
     # Concurrent requests shared documents: some document held more than one bill.
     count = float(metrics.split("alseco_bills_per_document_count ")[1].split()[0])
     assert count < 50
+
+
+def test_a_bill_has_the_same_bytes_alone_and_among_thirty(server: tuple[str, Any]) -> None:
+    url, _ = server
+    payloads = bills(30, seed=25)
+    alone = [httpx.post(url + "/v1/bills/pdf", json=p, headers=AUTH, timeout=60) for p in payloads]
+    before = httpx.get(url + "/metrics", headers=AUTH).text
+    together = asyncio.run(post_all(url, payloads))
+    after = httpx.get(url + "/metrics", headers=AUTH).text
+    assert [a.status_code for a in alone + together] == [200] * 60
+    # The thirty were laid out in fewer than thirty documents: they shared.
+    documents = [
+        float(m.split("alseco_bills_per_document_count ")[1].split()[0]) for m in (before, after)
+    ]
+    assert documents[1] - documents[0] < 30
+    for one, among in zip(alone, together, strict=True):
+        assert hashlib.sha256(one.content).digest() == hashlib.sha256(among.content).digest()
+        assert one.headers["etag"] == among.headers["etag"]
 
 
 def test_one_overflowing_bill_among_twenty(server: tuple[str, Any]) -> None:

@@ -57,18 +57,24 @@ class DocumentInfo:
 
 def split_pages(pdf: bytes, infos: Sequence[DocumentInfo]) -> list[bytes]:
     """One PDF per page of ``pdf``, page ``i`` with ``infos[i]`` as its metadata,
-    carrying only what its own page uses (``subset.own_glyphs``): its bytes do not
-    depend on the other pages of ``pdf``."""
+    carrying only what its own page uses and drawn as the first page of ``pdf``
+    would be (``subset.own_glyphs``): its bytes do not depend on the other pages of
+    ``pdf``, nor on where in it the page was."""
     import pikepdf
 
+    from .placement import document_matrix
     from .subset import own_glyphs
 
     results: list[bytes] = []
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        first = None
+        if len(document.pages) > 1:
+            contents = document.pages[0].obj.Contents.wrap_in_array()
+            first = document_matrix(b"\n".join(s.read_bytes() for s in contents))
         for page, info in zip(document.pages, infos, strict=True):
             with pikepdf.Pdf.new() as single:
                 single.pages.append(page)
-                own_glyphs(single)
+                own_glyphs(single, first)
                 results.append(save(single, info))
     return results
 

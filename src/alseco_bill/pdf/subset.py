@@ -19,10 +19,13 @@ ids), so the same glyphs give the same font program whatever else shared the par
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from .placement import DocumentMatrix, Irregular, first_page
 
 _PREFIX = {
     "/Font": "F",
@@ -48,14 +51,16 @@ class _Irregular(Exception):
     """Content this module does not read: the fonts are left as they are."""
 
 
-def own_glyphs(document: Any) -> None:
+def own_glyphs(document: Any, first: DocumentMatrix | None = None) -> None:
     """Rename the resources of every page of ``document`` (a ``pikepdf.Pdf``) in order
-    of use and subset its embedded TrueType fonts to the glyphs its pages show."""
+    of use and subset its embedded TrueType fonts to the glyphs its pages show; with
+    ``first`` (the matrix of the first page of the document they were cut from), draw
+    each page as that first page would (``placement.first_page``)."""
     used: dict[tuple[int, int], set[int]] = {}
     fonts: dict[tuple[int, int], Any] = {}
     try:
         for page in document.pages:
-            _canonical(document, page.obj, used, fonts, set())
+            _canonical(document, page.obj, used, fonts, set(), first)
     except _Irregular:
         return  # not Chromium's regular content: left whole (pages renamed so far hold)
     for key, glyphs in used.items():
@@ -68,6 +73,7 @@ def _canonical(
     used: dict[tuple[int, int], set[int]],
     fonts: dict[tuple[int, int], Any],
     seen: set[tuple[int, int]],
+    first: DocumentMatrix | None = None,
 ) -> None:
     """``holder``'s content (a page or a form) with its resources renamed in order of
     use; records the glyphs shown in each font.
@@ -90,6 +96,9 @@ def _canonical(
         content = holder.read_bytes()
     else:
         content = b"\n".join(s.read_bytes() for s in holder.Contents.wrap_in_array())
+        if first is not None:
+            with contextlib.suppress(Irregular):
+                content = first_page(content, first)
     if b"(" in content or (b"BI" in content and _INLINE_IMAGE.search(content)):
         raise _Irregular
     tables = {c: resources[c] for c in _PREFIX if c in resources}

@@ -1,0 +1,226 @@
+"""A page cut from a Chromium document, drawn as if it were the document's first page.
+
+Chromium paints a printed document in the coordinates of the whole document: page
+``k``'s content opens with ``s 0 0 s e F cm`` where ``F`` is the first page's ``F``
+less ``s`` times the page's offset ``D`` (in CSS pixels), and the boxes and text
+under that matrix sit at ``y + D``. A bill cut from page 17 of a part therefore
+differs from the same bill printed alone in a few hundred numbers, and its bytes
+would depend on how many bills were printed before it.
+
+``first_page`` moves such a page back: every matrix equal to the document's
+(``s 0 0 s e F``) gets the first page's ``F``, and every ``y`` drawn under it (paths,
+rectangles, text matrices, nested matrices) loses ``D``. Numbers are written as
+Chromium's PDF writer (Skia's ``SkFloatToDecimal``) writes a float, so a moved page
+has the bytes the first page would have had: the rewrite only holds when every moved
+number is a float that Skia wrote and that stays exact without ``D``, and otherwise
+(or for any operator it does not know under the document's matrix) the content is
+left as it is, which is a correct page that merely depends on its place.
+
+Matrices that are not the document's (an SVG's, an image's) are written by Skia as
+whole products relative to the page, so they need nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from collections import Counter
+from dataclasses import dataclass
+
+_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)"
+# The lines that matter, in order: the graphics state's stack, matrices, text
+# objects and the operators whose operands are points of the current space (Skia
+# writes one operator a line, except ``Td`` and ``Tj`` together, which are relative).
+_LINE = re.compile(
+    rb"^(?:(q|Q|BT|ET)|((?:" + _NUMBER.encode() + rb" )+)(cm|Tm|re|m|l|c|v|y)|(?:.*\s)?(sh))$",
+    re.M,
+)
+# Which operands are y coordinates, by operator.
+_Y_OPERANDS = {b"re": (1,), b"m": (1,), b"l": (1,), b"c": (1, 3, 5), b"v": (1, 3), b"y": (1, 3)}
+_Y_OPERANDS |= {b"Tm": (5,), b"cm": (5,)}
+_ARITY = {b"re": 4, b"m": 2, b"l": 2, b"c": 6, b"v": 4, b"y": 4, b"Tm": 6, b"cm": 6}
+_PAGE, _DOCUMENT, _OTHER = "page", "document", "other"
+
+
+class Irregular(Exception):
+    """Content this module cannot move exactly; the page is left where it is."""
+
+
+@dataclass(frozen=True)
+class DocumentMatrix:
+    """A page's ``s 0 0 s e F``: the matrix of the document's own space."""
+
+    scale: float
+    x: float
+    y: float
+
+
+def document_matrix(content: bytes) -> DocumentMatrix | None:
+    """The matrix of the document's space on a page: of the matrices with equal
+    scales and no rotation, the one most groups are drawn with (the boxes and text;
+    an SVG or an image has one of its own), or None."""
+    counts: Counter[tuple[float, float, float]] = Counter()
+    for match in _LINE.finditer(content):
+        if match[3] == b"cm":
+            a, b, c, d, e, f = _floats(match[2])
+            if a == d > 0 and b == c == 0:
+                counts[(a, e, f)] += 1
+    if not counts:
+        return None
+    (scale, x, y), _ = counts.most_common(1)[0]
+    return DocumentMatrix(scale, x, y)
+
+
+def first_page(content: bytes, first: DocumentMatrix) -> bytes:
+    """``content`` drawn as the document's first page (whose matrix is ``first``)
+    would draw it; raises ``Irregular`` when it cannot be moved exactly."""
+    offset = _offset(content, first)
+    if offset is None or offset == 0:
+        return content
+    pieces: list[bytes] = []
+    done = 0
+    stack: list[str] = []
+    space = _PAGE  # page: matrices are absolute; other: under a matrix of its own
+    matrices = 0
+    positioned = True  # the text object's matrix was set by Tm
+    for match in _LINE.finditer(content):
+        state, operands, operator = match[1], match[2], match[3]
+        if state is not None:
+            if state == b"q":
+                stack.append(space)
+            elif state == b"Q":
+                if not stack:
+                    raise Irregular("Q without q")
+                space = stack.pop()
+            elif state == b"BT":
+                positioned = False
+            elif space == _DOCUMENT and not positioned:
+                raise Irregular("text placed without Tm")
+            continue
+        if match[4] is not None:
+            if space == _DOCUMENT:
+                raise Irregular("a shading under the document's matrix")
+            continue
+        values = _floats(operands)
+        if len(values) != _ARITY[operator]:
+            raise Irregular(f"{operator.decode()} with {len(values)} operands")
+        if operator == b"cm":
+            matrices += 1
+        if space == _PAGE:
+            if operator != b"cm":
+                continue
+            if not _is_document(values, first, offset):
+                space = _PAGE if matrices == 1 else _OTHER  # the first turns the page upright
+                continue
+            written = [*values[:5], first.y]
+            space = _DOCUMENT
+        elif space == _DOCUMENT:
+            if operator == b"cm":
+                space = _OTHER  # what follows is drawn in the concatenated space
+            elif operator == b"Tm":
+                positioned = True
+            written = list(values)
+            for i in _Y_OPERANDS[operator]:
+                written[i] = _exact(values[i] - offset)
+        else:
+            continue
+        _check_written(operands, values)
+        pieces.append(content[done : match.start(2)])
+        pieces.append(b" ".join(skia_decimal(v) for v in written) + b" ")
+        done = match.start(3)
+    pieces.append(content[done:])
+    return b"".join(pieces)
+
+
+def _offset(content: bytes, first: DocumentMatrix) -> float | None:
+    """``D`` of this page: how far down the document its space starts."""
+    current = document_matrix(content)
+    if current is None:
+        return None
+    if (current.scale, current.x) != (first.scale, first.x):
+        raise Irregular("the page's matrix differs from the first page's")
+    offset = (first.y - current.y) / first.scale
+    # Chromium's layout positions are multiples of 1/64 px (its LayoutUnit).
+    snapped = round(offset * 64) / 64
+    if abs(snapped * first.scale - (first.y - current.y)) > 1e-3:
+        raise Irregular(f"page offset {offset} is not a layout position")
+    return snapped
+
+
+def _is_document(values: list[float], first: DocumentMatrix, offset: float) -> bool:
+    a, b, c, d, e, f = values
+    return (
+        a == d == first.scale
+        and b == c == 0
+        and e == first.x
+        and _float32(first.y - first.scale * offset) == f
+    )
+
+
+def _floats(operands: bytes) -> list[float]:
+    return [_float32(float(token)) for token in operands.split()]
+
+
+def _check_written(operands: bytes, values: list[float]) -> None:
+    """The operands are as Skia writes them, so what replaces them is written alike."""
+    if operands.split() != [skia_decimal(v) for v in values]:
+        raise Irregular(f"numbers not written by Skia: {operands!r}")
+
+
+def _float32(value: float) -> float:
+    result: float = struct.unpack("f", struct.pack("f", value))[0]
+    return result
+
+
+def _exact(value: float) -> float:
+    if _float32(value) != value:
+        raise Irregular(f"{value} is not exact as a float")
+    return value
+
+
+def skia_decimal(value: float) -> bytes:
+    """``value`` (a float32) as Skia's ``SkFloatToDecimal`` writes it: at most nine
+    significant digits (eight past 2^24's), no exponent, no leading zero."""
+    value = _float32(value)
+    if value == 0 or not math.isfinite(value):
+        return b"0"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    binary_exponent = math.frexp(value)[1]
+    decimal_exponent = math.floor(0.3010299956639812 * binary_exponent)
+    shift = decimal_exponent - 8
+    power = _pow10(-shift)
+    digits = int(value * power + 0.5)
+    if digits > 167772159:  # one digit fewer is enough for 24 bits
+        shift = decimal_exponent - 7
+        digits = int(value * (power * 0.1) + 0.5)
+    while digits % 10 == 0:
+        digits //= 10
+        shift += 1
+    text = str(digits)
+    if shift >= 0:
+        return (sign + text + "0" * shift).encode()
+    before = len(text) + shift
+    if before > 0:
+        return (sign + text[:before] + "." + text[before:]).encode()
+    return (sign + "." + "0" * -before + text).encode()
+
+
+def _pow10(exponent: int) -> float:
+    """10**exponent computed as Skia computes it (exact up to 1e15, then by squaring)."""
+    if 0 <= exponent <= 15:
+        return float(10**exponent)
+    if exponent > 15:
+        return _by_squaring(1e15, 10.0, exponent - 15)
+    return _by_squaring(1.0, 0.1, -exponent)
+
+
+def _by_squaring(value: float, base: float, exponent: int) -> float:
+    while True:
+        if exponent & 1:
+            value *= base
+        exponent >>= 1
+        if exponent == 0:
+            return value
+        base *= base
