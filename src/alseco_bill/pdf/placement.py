@@ -28,14 +28,16 @@ import struct
 from collections import Counter
 from dataclasses import dataclass
 
-_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)"
+_NUMBER = rb"-?(?:\d+\.?\d*|\.\d+)"
 # The lines that matter, in order: the graphics state's stack, matrices, text
 # objects and the operators whose operands are points of the current space (Skia
 # writes one operator a line, except ``Td`` and ``Tj`` together, which are relative).
-_LINE = re.compile(
-    rb"^(?:(q|Q|BT|ET)|((?:" + _NUMBER.encode() + rb" )+)(cm|Tm|re|m|l|c|v|y)|(?:.*\s)?(sh))$",
+_LINE = re.compile(rb"^(?:(q|Q|BT|ET)|((?:" + _NUMBER + rb" )+)(cm|Tm|re|m|l|c|v|y))$", re.M)
+_MATRIX = re.compile(
+    rb"^(" + _NUMBER + rb") 0 0 (" + _NUMBER + rb") (" + _NUMBER + rb") (" + _NUMBER + rb") cm$",
     re.M,
 )
+_SHADING = re.compile(rb"(?:^|\s)sh$", re.M)
 # Which operands are y coordinates, by operator.
 _Y_OPERANDS = {b"re": (1,), b"m": (1,), b"l": (1,), b"c": (1, 3, 5), b"v": (1, 3), b"y": (1, 3)}
 _Y_OPERANDS |= {b"Tm": (5,), b"cm": (5,)}
@@ -60,24 +62,41 @@ def document_matrix(content: bytes) -> DocumentMatrix | None:
     """The matrix of the document's space on a page: of the matrices with equal
     scales and no rotation, the one most groups are drawn with (the boxes and text;
     an SVG or an image has one of its own), or None."""
-    counts: Counter[tuple[float, float, float]] = Counter()
-    for match in _LINE.finditer(content):
-        if match[3] == b"cm":
-            a, b, c, d, e, f = _floats(match[2])
-            if a == d > 0 and b == c == 0:
-                counts[(a, e, f)] += 1
+    counts = Counter(
+        m for m in _MATRIX.findall(content) if m[0] == m[1] and not m[0].startswith(b"-")
+    )
     if not counts:
         return None
-    (scale, x, y), _ = counts.most_common(1)[0]
-    return DocumentMatrix(scale, x, y)
+    scale, _, x, y = counts.most_common(1)[0][0]
+    return DocumentMatrix(_float32(float(scale)), _float32(float(x)), _float32(float(y)))
 
 
 def first_page(content: bytes, first: DocumentMatrix) -> bytes:
     """``content`` drawn as the document's first page (whose matrix is ``first``)
     would draw it; raises ``Irregular`` when it cannot be moved exactly."""
-    offset = _offset(content, first)
-    if offset is None or offset == 0:
+    current = document_matrix(content)
+    if current is None or current == first:
         return content
+    offset = _offset(current, first)
+    if _SHADING.search(content):
+        raise Irregular("a shading: its coordinates are in the shading's dictionary")
+    # The document's matrix as this page writes it, and as the first page does.
+    prefix = b" ".join(skia_decimal(v) for v in (first.scale, 0, 0, first.scale, first.x))
+    here, there = prefix + b" " + skia_decimal(current.y), prefix + b" " + skia_decimal(first.y)
+    moved: dict[bytes, bytes] = {}  # y as written here -> y as the first page writes it
+
+    def move(token: bytes) -> bytes:
+        found = moved.get(token)
+        if found is None:
+            value = _float32(float(token))
+            if skia_decimal(value) != token:
+                raise Irregular(f"{token!r} is not written as Skia writes numbers")
+            shifted = value - offset
+            if _float32(shifted) != shifted:
+                raise Irregular(f"{shifted} is not exact as a float")
+            found = moved[token] = skia_decimal(shifted)
+        return found
+
     pieces: list[bytes] = []
     done = 0
     stack: list[str] = []
@@ -85,7 +104,7 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
     matrices = 0
     positioned = True  # the text object's matrix was set by Tm
     for match in _LINE.finditer(content):
-        state, operands, operator = match[1], match[2], match[3]
+        state, operator = match[1], match[3]
         if state is not None:
             if state == b"q":
                 stack.append(space)
@@ -98,46 +117,39 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
             elif space == _DOCUMENT and not positioned:
                 raise Irregular("text placed without Tm")
             continue
-        if match[4] is not None:
-            if space == _DOCUMENT:
-                raise Irregular("a shading under the document's matrix")
+        if space == _OTHER:
             continue
-        values = _floats(operands)
-        if len(values) != _ARITY[operator]:
-            raise Irregular(f"{operator.decode()} with {len(values)} operands")
-        if operator == b"cm":
-            matrices += 1
         if space == _PAGE:
             if operator != b"cm":
                 continue
-            if not _is_document(values, first, offset):
+            matrices += 1
+            if match[2][:-1] == here:
+                pieces.append(content[done : match.start(2)])
+                pieces.append(there + b" ")
+                done = match.start(3)
+                space = _DOCUMENT
+            else:
                 space = _PAGE if matrices == 1 else _OTHER  # the first turns the page upright
-                continue
-            written = [*values[:5], first.y]
-            space = _DOCUMENT
-        elif space == _DOCUMENT:
-            if operator == b"cm":
-                space = _OTHER  # what follows is drawn in the concatenated space
-            elif operator == b"Tm":
-                positioned = True
-            written = list(values)
-            for i in _Y_OPERANDS[operator]:
-                written[i] = _exact(values[i] - offset)
-        else:
             continue
-        _check_written(operands, values)
+        operands = match[2].split()
+        if len(operands) != _ARITY[operator]:
+            raise Irregular(f"{operator.decode()} with {len(operands)} operands")
+        if operator == b"cm":
+            space = _OTHER  # what follows is drawn in the concatenated space
+        elif operator == b"Tm":
+            positioned = True
+        for i in _Y_OPERANDS[operator]:
+            operands[i] = move(operands[i])
         pieces.append(content[done : match.start(2)])
-        pieces.append(b" ".join(skia_decimal(v) for v in written) + b" ")
+        pieces.append(b" ".join(operands) + b" ")
         done = match.start(3)
     pieces.append(content[done:])
     return b"".join(pieces)
 
 
-def _offset(content: bytes, first: DocumentMatrix) -> float | None:
-    """``D`` of this page: how far down the document its space starts."""
-    current = document_matrix(content)
-    if current is None:
-        return None
+def _offset(current: DocumentMatrix, first: DocumentMatrix) -> float:
+    """``D`` of a page whose matrix is ``current``: how far down the document its
+    space starts."""
     if (current.scale, current.x) != (first.scale, first.x):
         raise Irregular("the page's matrix differs from the first page's")
     offset = (first.y - current.y) / first.scale
@@ -146,26 +158,6 @@ def _offset(content: bytes, first: DocumentMatrix) -> float | None:
     if abs(snapped * first.scale - (first.y - current.y)) > 1e-3:
         raise Irregular(f"page offset {offset} is not a layout position")
     return snapped
-
-
-def _is_document(values: list[float], first: DocumentMatrix, offset: float) -> bool:
-    a, b, c, d, e, f = values
-    return (
-        a == d == first.scale
-        and b == c == 0
-        and e == first.x
-        and _float32(first.y - first.scale * offset) == f
-    )
-
-
-def _floats(operands: bytes) -> list[float]:
-    return [_float32(float(token)) for token in operands.split()]
-
-
-def _check_written(operands: bytes, values: list[float]) -> None:
-    """The operands are as Skia writes them, so what replaces them is written alike."""
-    if operands.split() != [skia_decimal(v) for v in values]:
-        raise Irregular(f"numbers not written by Skia: {operands!r}")
 
 
 def _float32(value: float) -> float:
