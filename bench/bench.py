@@ -163,6 +163,7 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
         "peak_rss_mb": sampler.peak_rss() / 2**20,
         "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
+        "cpu_by_kind": sampler.cpu_by_kind(),
     }
 
 
@@ -174,6 +175,7 @@ class Sampler(threading.Thread):
         self.me = psutil.Process()
         self.rss_by_pid: dict[int, int] = {}
         self.browser_rss = 0  # the most all browser processes held at one time
+        self.cpu_by_pid: dict[int, tuple[str, float]] = {}  # kind, CPU seconds so far
         self.running = True
 
     def run(self) -> None:
@@ -186,10 +188,13 @@ class Sampler(threading.Thread):
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
                 rss = process.memory_info().rss
-                if process.name().startswith(("chromium", "chrome", "headless")):
+                kind = _kind(process)
+                if kind == "browser":
                     browser += rss
+                times = process.cpu_times()
             except psutil.Error:
                 continue
+            self.cpu_by_pid[process.pid] = (kind, times.user + times.system)
             self.rss_by_pid[process.pid] = max(rss, self.rss_by_pid.get(process.pid, 0))
         self.browser_rss = max(self.browser_rss, browser)
 
@@ -199,6 +204,24 @@ class Sampler(threading.Thread):
 
     def peak_rss(self) -> int:
         return max(self.rss_by_pid.values())
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds by kind of process, as last sampled (a process that ended
+        lost its last 0.1 s; the scenario's total CPU is counted exactly elsewhere)."""
+        kinds: dict[str, float] = {}
+        for kind, seconds in self.cpu_by_pid.values():
+            kinds[kind] = kinds.get(kind, 0.0) + seconds
+        return kinds
+
+
+def _kind(process: psutil.Process) -> str:
+    """browser, driver (Playwright's node), or python (ours or the peer's)."""
+    name = process.name()
+    if name.startswith(("chromium", "chrome", "headless")):
+        return "browser"
+    if name.startswith("node"):  # node-MainThread
+        return "driver"
+    return "python"
 
 
 def plain_weasyprint(bills: Path) -> tuple[int, int]:
@@ -346,6 +369,10 @@ def show(name: str, r: dict[str, Any]) -> None:
         f"{browser}; {r['bytes_per_bill'] / 1000:.1f} KB/bill",
         flush=True,
     )
+    kinds = r.get("cpu_by_kind", {})
+    if len(kinds) > 1:
+        parts = (f"{k} {v / bills * 1000:.0f}" for k, v in sorted(kinds.items()))
+        print(f"{'':>18}  CPU ms/bill by process: {', '.join(parts)}", flush=True)
 
 
 def ratios(results: dict[str, dict[str, Any]]) -> None:

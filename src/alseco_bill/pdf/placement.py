@@ -37,7 +37,6 @@ _MATRIX = re.compile(
     rb"^(" + _NUMBER + rb") 0 0 (" + _NUMBER + rb") (" + _NUMBER + rb") (" + _NUMBER + rb") cm$",
     re.M,
 )
-_SHADING = re.compile(rb"(?:^|\s)sh$", re.M)
 # Which operands are y coordinates, by operator.
 _Y_OPERANDS = {b"re": (1,), b"m": (1,), b"l": (1,), b"c": (1, 3, 5), b"v": (1, 3), b"y": (1, 3)}
 _Y_OPERANDS |= {b"Tm": (5,), b"cm": (5,)}
@@ -78,7 +77,7 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
     if current is None or current == first:
         return content
     offset = _offset(current, first)
-    if _SHADING.search(content):
+    if b" sh\n" in content or content.endswith(b" sh"):  # sh takes a name
         raise Irregular("a shading: its coordinates are in the shading's dictionary")
     # The document's matrix as this page writes it, and as the first page does.
     prefix = b" ".join(skia_decimal(v) for v in (first.scale, 0, 0, first.scale, first.x))

@@ -40,6 +40,7 @@ _PREFIX = {
 _NAME = re.compile(rb"/([A-Za-z0-9_.+-]+)")
 _HEX_STRING = re.compile(rb"<([0-9A-Fa-f]+)>")
 _INLINE_IMAGE = re.compile(rb"\bBI\b")
+_UNUSED_TABLES = (b"GSUB", b"GPOS", b"GDEF", b"BASE", b"JSTF", b"MATH", b"kern", b"morx")
 _TAG = re.compile(r"^[A-Z]{6}\+")
 _HEX = rb"<([0-9A-Fa-f]+)>"
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
@@ -199,7 +200,13 @@ def _subset_font(document: Any, font: Any, glyphs: set[int]) -> None:
     plan = hb.SubsetInput()
     for glyph in sorted(glyphs | {0}):
         plan.glyph_set.add(glyph)
-    plan.flags = hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.NO_LAYOUT_CLOSURE
+    # A PDF shows glyphs by id: the layout tables that chose them and the hinting
+    # (which WeasyPrint drops too) are of no use to a viewer, and were half the bytes.
+    plan.flags = (
+        hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.NO_LAYOUT_CLOSURE | hb.SubsetFlags.NO_HINTING
+    )
+    for table in _UNUSED_TABLES:
+        plan.drop_table_tag_set.add(int.from_bytes(table, "big"))
     program = hb.subset(face, plan).blob.data
     kept = sorted(glyphs)
     descriptor.FontFile2 = document.make_stream(program, Length1=len(program))
