@@ -480,6 +480,21 @@ def serve(
             "--coalesce/--no-coalesce", help="Lay concurrent requests out as one document."
         ),
     ] = True,
+    queue: Annotated[
+        int,
+        typer.Option(
+            "--queue", min=1, help="Bills that may wait for a worker; one more is answered 429."
+        ),
+    ] = 64,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            min=0.01,
+            help="Seconds a request may take from arrival to its PDF (queue included); "
+            "past them it is answered 504.",
+        ),
+    ] = 30.0,
 ) -> None:
     """Serve bills over HTTP (PDF, PNG, HTML, validation) until SIGTERM."""
     from .service import serve as serve_bills
@@ -495,5 +510,7 @@ def serve(
             templates=templates,
             static=static,
             coalesce=coalesce,
+            max_queue=queue,
+            deadline_s=deadline,
         )
     )

@@ -89,6 +89,8 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
             json.loads(body)
         except ValueError as exc:
             raise Problem(400, "not-json", f"the body is not JSON: {exc}") from None
+        except RecursionError:
+            pass  # JSON nested too deep to read: the bill's reader says so (422)
         try:
             return renderer.parse(body)
         except InvalidBillError as exc:
@@ -275,7 +277,8 @@ def _flag(request: Request, name: str) -> bool:
 
 def _number(request: Request, name: str, default: int, low: int, high: int) -> int:
     text = request.query_params.get(name, str(default))
-    if not text.isdigit() or not low <= int(text) <= high:
+    # isdigit() alone also holds for digits int() refuses, such as "²".
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise Problem(400, "bad-request", f"{name} must be a whole number from {low} to {high}")
     return int(text)
 
