@@ -34,9 +34,11 @@ class Meter:
     def __init__(self) -> None:
         self.me = psutil.Process()
         self.steps: dict[str, list[dict[str, float]]] = {}
+        # Last CPU seen of every process, kept when it ends (a page's renderer is
+        # replaced now and then), so a step never counts a negative.
+        self.seen: dict[int, tuple[str, float]] = {}
 
     def _cpu(self) -> dict[str, float]:
-        totals = dict.fromkeys(KINDS, 0.0)
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
                 name = process.name()
@@ -48,7 +50,10 @@ class Meter:
                 kind = "driver"
             elif not name.startswith(("chrom", "headless")) and process.pid != self.me.pid:
                 continue
-            totals[kind] += times.user + times.system
+            self.seen[process.pid] = (kind, times.user + times.system)
+        totals = dict.fromkeys(KINDS, 0.0)
+        for kind, seconds in self.seen.values():
+            totals[kind] += seconds
         totals["wall"] = time.perf_counter()
         return totals
 
@@ -81,7 +86,6 @@ def main() -> None:
     from alseco_bill.engines.printed import document_info
     from alseco_bill.pdf.pages import split_pages
     from alseco_bill.theme import Theme
-
     from bench import users_chromium
 
     meter = Meter()

@@ -8,7 +8,8 @@ an idle server answers one bill at once and a busy one answers many per document
 Each request gets its own outcome: its PDF or its own error.
 
 A worker that dies takes its batch with it: the pool is rebuilt and the batch tried
-once more; a second failure answers each of its requests with a 503 problem.
+once more; a browser that dies is replaced by the worker and the batch tried once
+more too; a second failure answers each of its requests with a 503 problem.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from multiprocessing import util
 
 from ..bill.model import Bill
 from ..engines import engine_for
-from ..errors import BillError, EngineError, TextOverflowError
+from ..errors import BillError, EngineCrashedError, EngineError, TextOverflowError
 from ..pdf.options import PdfOptions
 from ..render import ref_of, with_fields
 from ..runs.worker import Settings, renderer_for
@@ -76,7 +77,14 @@ def _render(settings: Settings, jobs: list[Job], renew_after: int) -> list[Outco
                 outcomes[i] = _alone(settings, job, bill, html)
             else:
                 pages.append((i, html))
-        written = renderer.engine.write_each([(h, ref_of(bills[i])) for i, h in pages])
+        jobs_html = [(h, ref_of(bills[i])) for i, h in pages]
+        try:
+            written = renderer.engine.write_each(jobs_html)
+        except EngineCrashedError:  # no bill's fault: once more, with a new browser
+            try:
+                written = renderer.engine.write_each(jobs_html)
+            except EngineCrashedError as exc:
+                return [EngineError("", f"the engine crashed twice: {exc}")] * len(jobs)
         for (i, _), result in zip(pages, written, strict=True):
             if isinstance(result, TextOverflowError):  # named by the bill's fields
                 result = with_fields(result, bills[i])
