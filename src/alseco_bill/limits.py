@@ -74,8 +74,10 @@ class within:  # a statement: ``with within(2.0): ...``
             self._done = True
             if self._timer is not None:
                 self._timer.cancel()
-            if self._fired and kind is None:
-                # Fired but not yet delivered: deliver it here rather than later, in
-                # code that has nothing to do with the block.
+            if self._fired and kind is not Overtime:
+                # Fired but not delivered yet (deliver it here rather than later, in
+                # code that has nothing to do with the block), or delivered into code
+                # that swallowed it (a weakref callback of the garbage collector) while
+                # the block went on: either way the block ran past its deadline.
                 _raise_in(self._thread, None)
-                raise Overtime
+                raise Overtime from value

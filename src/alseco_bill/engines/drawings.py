@@ -12,6 +12,7 @@ document becomes one form XObject, and each block draws that instead. Nothing el
 is touched: a stream with inline images or literal strings is left as it is, and
 output of another shape is simply not shared (a bigger file, never a different one).
 Skia also writes positions with seven decimals of a 1/300-inch unit; three are kept.
+And its text, a move before every glyph, becomes strings of glyphs (``pdf.text``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from typing import Any
+
+from ..pdf.text import joined_text, widths_in
 
 _BLOCK = re.compile(rb"(?m)^q\n[-0-9. ]+ re\nW\* n\nq\n[-0-9. ]+ cm\n")
 _NESTING = re.compile(rb"(?m)^[qQ]$")
@@ -44,7 +47,7 @@ def compact(document: Any) -> None:
         resources = page.obj.get("/Resources")
         if not isinstance(contents, pikepdf.Stream) or resources is None or first is None:
             continue
-        data = contents.read_bytes()
+        data = joined_text(contents.read_bytes(), widths_in(resources))
         # Inline images and literal strings could hold bytes that look like operators
         # or numbers; names must mean the same objects on every page that shares.
         if b"BI\n" in data or b"(" in data or _names(resources) != _names(first):

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .placement import DocumentMatrix, Irregular, first_page
+from .text import joined_text, widths_in
 
 _PREFIX = {
     "/Font": "F",
@@ -100,6 +101,7 @@ def _canonical(
         if first is not None:
             with contextlib.suppress(Irregular):
                 content = first_page(content, first)
+        content = joined_text(content, widths_in(resources))
     if b"(" in content or (b"BI" in content and _INLINE_IMAGE.search(content)):
         raise _Irregular
     tables = {c: resources[c] for c in _PREFIX if c in resources}
@@ -213,7 +215,7 @@ def _subset_font(document: Any, font: Any, glyphs: set[int]) -> None:
     if "/CIDSet" in descriptor:
         del descriptor["/CIDSet"]
     if "/W" in cid:
-        cid.W = pikepdf.Array(_widths(_read_widths(cid.W), kept))
+        cid.W = pikepdf.Array(_widths(read_widths(cid.W), kept))
     if "/ToUnicode" in font:
         text = _read_to_unicode(font.ToUnicode.read_bytes())
         font.ToUnicode = document.make_stream(_to_unicode({g: text[g] for g in kept if g in text}))
@@ -229,7 +231,7 @@ def _tag(program: bytes) -> str:
     return "".join(chr(ord("A") + b % 26) for b in digest[:6])
 
 
-def _read_widths(array: Any) -> dict[int, float]:
+def read_widths(array: Any) -> dict[int, float]:
     """``/W``'s ``c [w ...]`` and ``first last w`` entries as glyph → width."""
     items = list(array)
     widths: dict[int, float] = {}

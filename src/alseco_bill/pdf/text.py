@@ -1,0 +1,130 @@
+"""Chromium's text as strings of glyphs instead of a move before every glyph.
+
+Skia writes each text object as a font, a text matrix, and then every glyph on its
+own line with a move from the previous one::
+
+    BT /F1 8 Tf 1 0 0 -1 37.78 9 Tm <01BB> Tj 4.4719391 0 Td <01B7> Tj ... ET
+
+which is half the bytes of a bill's page. ``joined_text`` writes the same glyphs at
+the same places as one ``TJ`` array: a glyph that starts where the previous one ends
+(by the font's own widths, ``/W``, which is what a viewer advances by) joins its
+string, and one that does not gets the difference as a ``TJ`` adjustment (in
+thousandths of the font size, three decimals: a thousandth of a thousandth of a pixel
+at most). Glyphs, their order and their fonts stay as they are, so the text a reader
+extracts does too.
+
+Only text objects of exactly that shape are rewritten; where the content sets what
+changes how far a glyph advances (character or word spacing, horizontal scaling),
+none are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+_N = rb"-?(?:\d+\.?\d*|\.\d+)"
+_TEXT_OBJECT = re.compile(
+    rb"^BT\n(/[A-Za-z0-9_.+-]+) (" + _N + rb") Tf\n((?:" + _N + rb" ){6}Tm)\n"
+    rb"((?:(?:" + _N + rb" 0 Td )?<[0-9A-Fa-f]*> Tj\n)+)ET$",
+    re.M,
+)
+_SHOW = re.compile(rb"(?:(" + _N + rb") 0 Td )?<([0-9A-Fa-f]*)> Tj")
+# Operators that change a glyph's advance, which the rewrite would then misjudge.
+_SPACING = re.compile(rb"\s(?:Tc|Tw|Tz)\n")
+
+Widths = dict[int, float]
+
+
+def joined_text(content: bytes, widths_of: Callable[[str], Widths | None]) -> bytes:
+    """``content`` with its text objects as ``TJ`` arrays; ``widths_of`` gives a font
+    resource's glyph widths (None: a font this does not read, left as it is)."""
+    if _SPACING.search(content):
+        return content
+    fonts: dict[str, Widths | None] = {}
+
+    def join(match: re.Match[bytes]) -> bytes:
+        name = match[1].decode()
+        if name not in fonts:
+            fonts[name] = widths_of(name)
+        widths = fonts[name]
+        size = float(match[2])
+        if widths is None or size <= 0:
+            return match[0]
+        shown = _SHOW.findall(match[4])
+        if any(len(glyphs) % 4 for _, glyphs in shown):
+            return match[0]
+        array = _array(shown, widths, size)
+        return b"BT\n" + match[1] + b" " + match[2] + b" Tf\n" + match[3] + b"\n" + array + b"ET"
+
+    return _TEXT_OBJECT.sub(join, content)
+
+
+def _array(shown: Iterable[tuple[bytes, bytes]], widths: Widths, size: float) -> bytes:
+    """The ``TJ`` (or ``Tj``) showing ``shown``'s glyph strings where each was."""
+    parts: list[bytes] = []
+    current = b""
+    line = 0.0  # where the last move put the line, in text space
+    end = 0.0  # where the previous string ended
+    lead = b""
+    for index, (move, glyphs) in enumerate(shown):
+        if move:
+            line += float(move)
+            start = line
+        else:
+            start = end
+        if index == 0:
+            if start:  # the first glyph moved: the move stays, before the array
+                lead = move + b" 0 Td "
+            end = start
+        adjustment = round((end - start) * 1000 / size, 3)
+        if adjustment and index:
+            parts.append(b"<" + current + b">")
+            parts.append(_number(adjustment))
+            current = b""
+        current += glyphs
+        end = start + _advance(glyphs, widths) * size / 1000
+    parts.append(b"<" + current + b">")
+    if len(parts) == 1:
+        return lead + parts[0] + b" Tj\n"
+    return lead + b"[" + b" ".join(parts) + b"] TJ\n"
+
+
+def _advance(glyphs: bytes, widths: Widths) -> float:
+    """The string's width in thousandths of the font size."""
+    default = widths.get(-1, 1000.0)
+    return sum(widths.get(int(glyphs[i : i + 4], 16), default) for i in range(0, len(glyphs), 4))
+
+
+def _number(value: float) -> bytes:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return text.removeprefix("0").replace("-0.", "-.").encode()
+
+
+def font_widths(font: Any) -> Widths | None:
+    """A ``Type0``/``Identity-H`` font's glyph widths (its ``/DW`` under -1), None
+    for any other font."""
+    from .subset import read_widths
+
+    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
+        return None
+    descendants = font.get("/DescendantFonts")
+    if not descendants:
+        return None
+    cid = descendants[0]
+    widths = read_widths(cid.W) if "/W" in cid else {}
+    widths[-1] = float(cid.get("/DW", 1000))
+    return widths
+
+
+def widths_in(resources: Any) -> Callable[[str], Widths | None]:
+    """The widths of a font of ``resources`` (a page's) by its name, as
+    ``joined_text`` asks for them."""
+
+    def widths_of(name: str) -> Widths | None:
+        fonts = resources.get("/Font")
+        font = None if fonts is None else fonts.get(name)
+        return None if font is None else font_widths(font)
+
+    return widths_of
