@@ -6,9 +6,14 @@ and at concurrency 1, 8 and 32 posts ``--count`` different sample bills through 
 Lua script (each wrk thread stops after its share, and wrk's ``-d`` bounds the time),
 then reads bills/s, p50/p95/p99 and errors from wrk's own report. In the same run
 the batch (``render_batch --engine chromium``, per-bill files) on the same bills
-gives its bills/s. Every server is stopped with SIGTERM and must exit 0.
+gives its bills/s, and one warm engine in this process the median time of one bill
+(what a request at concurrency 1 is compared with). Then, with ``--rss N``, one more
+server takes N requests at concurrency 8 while a sampler adds up the RSS of all its
+processes (server, workers, browsers) ten times a second: the RSS "after 1,000" is
+the median of the per-second peaks while requests 1,000 to 1,500 were answered, and
+"after N" that of the last 500. Every server is stopped with SIGTERM and must exit 0.
 
-    .venv/bin/python bench/serve_bench.py --count 200
+    .venv/bin/python bench/serve_bench.py --count 2000 --rss 5000
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ import json
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import httpx2 as httpx
+import psutil
 
 from alseco_bill import render_batch, sample_bills
 
@@ -137,10 +145,80 @@ def load(url: str, bills: Path, concurrency: int, count: int, limit_s: int) -> d
         return result
 
 
+class TreeRss(threading.Thread):
+    """Ten times a second: the RSS of the server and every process below it, and how
+    many requests it had answered; kept as per-second peaks."""
+
+    def __init__(self, server: subprocess.Popen[bytes], url: str) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(server.pid)
+        self.url = url
+        self.peaks: list[tuple[float, int]] = []  # (answered, peak bytes) a second
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            peak, second = 0, time.monotonic() + 1
+            while time.monotonic() < second:
+                total = 0
+                for process in [self.root, *self.root.children(recursive=True)]:
+                    try:
+                        total += process.memory_info().rss
+                    except psutil.Error:
+                        continue
+                peak = max(peak, total)
+                time.sleep(0.1)
+            self.peaks.append((answered(self.url), peak))
+
+    def median_between(self, low: float, high: float) -> float:
+        """Median of the per-second peaks while answers ``low`` to ``high`` came, MB."""
+        inside = [rss for done, rss in self.peaks if low <= done < high]
+        return statistics.median(inside) / 2**20 if inside else float("nan")
+
+
+def rss_run(bills: Path, count: int, max_seconds: int) -> tuple[float, float]:
+    server, url = start(True)
+    sampler = TreeRss(server, url)
+    try:
+        load(url, bills, 8, 16, 60)
+        before = answered(url)
+        sampler.start()
+        load(url, bills, 8, count, max_seconds)
+        sampler.running = False
+        sampler.join()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(60)
+        assert code == 0, f"the server exited {code}"
+    return (
+        sampler.median_between(before + 1000, before + 1500),
+        sampler.median_between(before + count - 500, before + count + 1),
+    )
+
+
+def warm_single(bills: Path, times: int = 20) -> float:
+    """Median ms of one bill by a warm Chromium engine in this process."""
+    from alseco_bill import Renderer
+
+    renderer = Renderer(engine="chromium")
+    lines = bills.read_text("utf-8").splitlines()
+    try:
+        renderer.pdf(renderer.parse(lines[0]))  # the browser starts
+        spent = []
+        for line in lines[1 : times + 1]:
+            began = time.perf_counter()
+            renderer.pdf(renderer.parse(line))
+            spent.append((time.perf_counter() - began) * 1000)
+    finally:
+        renderer.close()
+    return statistics.median(spent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=200, help="requests per concurrency")
-    parser.add_argument("--max-seconds", type=int, default=120, help="per concurrency")
+    parser.add_argument("--max-seconds", type=int, default=600, help="per concurrency")
+    parser.add_argument("--rss", type=int, default=0, help="requests of the RSS run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
@@ -164,13 +242,28 @@ def main() -> None:
     began = time.perf_counter()
     summary = render_batch(bills, work / "batch", engine="chromium")
     batch_rate = summary.rendered / (time.perf_counter() - began)
+    single = warm_single(bills)
     print(f"{args.count} requests a row, 2 cores shared; batch {batch_rate:.1f} bills/s")
+    print(f"one bill by a warm engine in-process: {single:.0f} ms (median of 20)")
     print("coalesce  c   bills/s  p50 ms  p95 ms  p99 ms  errors  vs batch")
     for coalesce, concurrency, r in rows:
         print(
             f"{'on ' if coalesce else 'off'}      {concurrency:2d}  {r['bills_per_s']:7.1f}  "
             f"{r['p50']:6.0f}  {r['p95']:6.0f}  {r['p99']:6.0f}  {int(r['errors']):6d}  "
             f"{r['bills_per_s'] / batch_rate:5.2f}x"
+        )
+    on = {c: r for coalesce, c, r in rows if coalesce}
+    off = {c: r for coalesce, c, r in rows if not coalesce}
+    print(f"c=32: {on[32]['bills_per_s'] / off[32]['bills_per_s']:.2f}x one document a request")
+    print(f"c=1: p50 {on[1]['p50']:.0f} ms = {on[1]['p50'] / single:.2f}x the warm in-process bill")
+    if args.rss:
+        bills.write_text(  # a different bill for every request
+            "".join(b.model_dump_json() + "\n" for b in sample_bills(args.rss, seed=8)), "utf-8"
+        )
+        after_1000, after_all = rss_run(bills, args.rss, args.max_seconds * 3)
+        print(
+            f"server RSS (all its processes): {after_1000:.0f} MB after 1,000 requests, "
+            f"{after_all:.0f} MB after {args.rss:,} ({after_all / after_1000 - 1:+.1%})"
         )
     shutil.rmtree(work)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,14 @@ from alseco_bill.theme import packaged_dir
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = ("city-kk", "city-ru", "region-kk", "region-ru")
+
+
+@pytest.fixture(autouse=True)
+def _end_what_the_test_started() -> Iterator[None]:
+    yield
+    processes = sys.modules.get("processes")  # tests/runs/processes.py, once imported
+    if processes is not None:
+        processes.end_started()
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,23 @@ def start(*args: str | Path) -> Started:
         [CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     process.tag = tag
+    _started.append(process)
     return process
+
+
+_started: list[Started] = []
+
+
+def end_started() -> None:
+    """After each test (``tests/conftest.py``): whatever a test started and left, even
+    one that failed half-way, is killed, waited for and its pipes closed, so that it
+    cannot haunt the next test as a warning."""
+    while _started:
+        process = _started.pop()
+        kill_all(process.tag)
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 def tagged(tag: str) -> list[psutil.Process]:
@@ -52,6 +68,18 @@ def tagged(tag: str) -> list[psutil.Process]:
             if process.status() != psutil.STATUS_ZOMBIE and process.environ().get(TAG) == tag:
                 found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+            continue
+    return found
+
+
+def names(processes: list[psutil.Process]) -> list[str]:
+    """The names of those of ``processes`` still there (a browser's helper may end
+    between the listing and the asking)."""
+    found = []
+    for process in processes:
+        try:
+            found.append(process.name())
+        except psutil.NoSuchProcess:
             continue
     return found
 

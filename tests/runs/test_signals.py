@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES
-from processes import Started, kill_all, left_alive, start, tagged, wait_for, write_bills
+from processes import Started, kill_all, left_alive, names, start, tagged, wait_for, write_bills
 
 from alseco_bill.runs.manifest import sha256
 
@@ -37,7 +37,7 @@ def ended(process: Started, seconds: float = 10) -> tuple[str, float]:
     try:
         _, err = process.communicate(timeout=30)
         alive, took = left_alive(process.tag, seconds)
-        assert alive == [], f"left alive after {took:.1f} s: {[p.name() for p in alive]}"
+        assert alive == [], f"left alive after {took:.1f} s: {names(alive)}"
         return err, took
     finally:
         kill_all(process.tag)
@@ -86,11 +86,9 @@ def test_no_process_of_a_chromium_batch_outlives_it(tmp_path: Path, signum: int)
     source, out = tmp_path / "bills.jsonl", tmp_path / "run"
     write_bills(source, 200)
     run = start("batch", source, "--out", out, "--engine", "chromium", "--workers", "2")
-    wait_for(
-        lambda: sum(p.name() == "chromium" for p in tagged(run.tag)) >= 2, 120, "browsers start"
-    )
-    names = {p.name() for p in tagged(run.tag)}
-    assert {"alseco-bill", "python", "chromium"} <= names, names
+    wait_for(lambda: names(tagged(run.tag)).count("chromium") >= 2, 120, "browsers start")
+    seen = set(names(tagged(run.tag)))
+    assert {"alseco-bill", "python", "chromium"} <= seen, seen
     killed = time.monotonic()
     os.kill(run.pid, signum)
     _, took = ended(run, seconds=5)
@@ -103,7 +101,7 @@ def test_no_process_of_a_chromium_batch_outlives_it(tmp_path: Path, signum: int)
 def test_no_process_of_a_chromium_render_outlives_it(tmp_path: Path, signum: int) -> None:
     out = tmp_path / "bill.pdf"
     run = start("render", EXAMPLES / "city-ru.json", "-o", out, "--engine", "chromium")
-    wait_for(lambda: any(p.name() == "chromium" for p in tagged(run.tag)), 60, "Chromium starts")
+    wait_for(lambda: "chromium" in names(tagged(run.tag)), 60, "Chromium starts")
     os.kill(run.pid, signum)
     err, took = ended(run, seconds=5)
     assert took < 5

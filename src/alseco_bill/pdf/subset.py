@@ -42,6 +42,7 @@ _NAME = re.compile(rb"/([A-Za-z0-9_.+-]+)")
 _HEX_STRING = re.compile(rb"<([0-9A-Fa-f]+)>")
 _INLINE_IMAGE = re.compile(rb"\bBI\b")
 _UNUSED_TABLES = (b"GSUB", b"GPOS", b"GDEF", b"BASE", b"JSTF", b"MATH", b"kern", b"morx")
+_W_TOKEN = re.compile(rb"[\[\]]|[-+.0-9]+")
 _TAG = re.compile(r"^[A-Z]{6}\+")
 _HEX = rb"<([0-9A-Fa-f]+)>"
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
@@ -232,20 +233,27 @@ def _tag(program: bytes) -> str:
 
 
 def read_widths(array: Any) -> dict[int, float]:
-    """``/W``'s ``c [w ...]`` and ``first last w`` entries as glyph → width."""
-    items = list(array)
+    """``/W``'s ``c [w ...]`` and ``first last w`` entries as glyph → width.
+
+    Read from the array's PDF text: walking a pikepdf array costs a call into the
+    library per number, about a hundred times more."""
+    tokens = _W_TOKEN.findall(array.unparse())
     widths: dict[int, float] = {}
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        following = items[i + 1]
-        if isinstance(following, Iterable) and not isinstance(following, (str, bytes)):
-            for offset, width in enumerate(following):
-                widths[first + offset] = float(width)
+    i = 1 if tokens[:1] == [b"["] else 0
+    end = len(tokens) - 1 if i else len(tokens)
+    while i < end:
+        first = int(tokens[i])
+        if tokens[i + 1] == b"[":
             i += 2
+            glyph = first
+            while tokens[i] != b"]":
+                widths[glyph] = float(tokens[i])
+                glyph += 1
+                i += 1
+            i += 1
         else:
-            for glyph in range(first, int(following) + 1):
-                widths[glyph] = float(items[i + 2])
+            for glyph in range(first, int(tokens[i + 1]) + 1):
+                widths[glyph] = float(tokens[i + 2])
             i += 3
     return widths
 

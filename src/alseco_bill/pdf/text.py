@@ -21,16 +21,17 @@ none are.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-_N = rb"-?(?:\d+\.?\d*|\.\d+)"
+# Numbers as plain characters, not a grammar (which backtracks): ``float`` judges them.
+_N = rb"[-.0-9]+"
 _TEXT_OBJECT = re.compile(
     rb"^BT\n(/[A-Za-z0-9_.+-]+) (" + _N + rb") Tf\n((?:" + _N + rb" ){6}Tm)\n"
     rb"((?:(?:" + _N + rb" 0 Td )?<[0-9A-Fa-f]*> Tj\n)+)ET$",
     re.M,
 )
-_SHOW = re.compile(rb"(?:(" + _N + rb") 0 Td )?<([0-9A-Fa-f]*)> Tj")
+_MOVE = b" 0 Td <"
 # Operators that change a glyph's advance, which the rewrite would then misjudge.
 _SPACING = re.compile(rb"\s(?:Tc|Tw|Tz)\n")
 
@@ -42,49 +43,60 @@ def joined_text(content: bytes, widths_of: Callable[[str], Widths | None]) -> by
     resource's glyph widths (None: a font this does not read, left as it is)."""
     if _SPACING.search(content):
         return content
-    fonts: dict[str, Widths | None] = {}
+    fonts: dict[str, tuple[Widths, dict[bytes, float]] | None] = {}
 
     def join(match: re.Match[bytes]) -> bytes:
         name = match[1].decode()
         if name not in fonts:
-            fonts[name] = widths_of(name)
-        widths = fonts[name]
-        size = float(match[2])
-        if widths is None or size <= 0:
+            widths = widths_of(name)
+            fonts[name] = None if widths is None else (widths, {})
+        font = fonts[name]
+        try:
+            size = float(match[2])
+            if font is None or size <= 0:
+                return match[0]
+            array = _array(match[4].split(b"\n")[:-1], *font, size)
+        except ValueError:
             return match[0]
-        shown = _SHOW.findall(match[4])
-        if any(len(glyphs) % 4 for _, glyphs in shown):
-            return match[0]
-        array = _array(shown, widths, size)
         return b"BT\n" + match[1] + b" " + match[2] + b" Tf\n" + match[3] + b"\n" + array + b"ET"
 
     return _TEXT_OBJECT.sub(join, content)
 
 
-def _array(shown: Iterable[tuple[bytes, bytes]], widths: Widths, size: float) -> bytes:
-    """The ``TJ`` (or ``Tj``) showing ``shown``'s glyph strings where each was."""
+def _array(lines: list[bytes], widths: Widths, advances: dict[bytes, float], size: float) -> bytes:
+    """The ``TJ`` (or ``Tj``) showing the glyph strings of ``lines`` (each
+    ``<glyphs> Tj`` or ``dx 0 Td <glyphs> Tj``) where each was; ``advances`` caches
+    each string's width. Raises ``ValueError`` for a line it does not read."""
     parts: list[bytes] = []
     current = b""
     line = 0.0  # where the last move put the line, in text space
     end = 0.0  # where the previous string ended
     lead = b""
-    for index, (move, glyphs) in enumerate(shown):
-        if move:
-            line += float(move)
-            start = line
-        else:
+    to_thousandths = 1000 / size
+    for index, text in enumerate(lines):
+        if text[:1] == b"<":
+            glyphs = text[1:-4]
             start = end
-        if index == 0:
-            if start:  # the first glyph moved: the move stays, before the array
-                lead = move + b" 0 Td "
-            end = start
-        adjustment = round((end - start) * 1000 / size, 3)
-        if adjustment and index:
+        else:
+            at = text.index(_MOVE)
+            glyphs = text[at + len(_MOVE) : -4]
+            line += float(text[:at])
+            start = line
+            if index == 0:  # the first glyph moved: the move stays, before the array
+                lead = text[: at + len(_MOVE) - 1]
+                end = start
+        if len(glyphs) % 4:
+            raise ValueError("not two bytes a glyph")
+        adjustment = (end - start) * to_thousandths
+        if index and not -0.0005 < adjustment < 0.0005:
             parts.append(b"<" + current + b">")
             parts.append(_number(adjustment))
             current = b""
         current += glyphs
-        end = start + _advance(glyphs, widths) * size / 1000
+        advance = advances.get(glyphs)
+        if advance is None:
+            advance = advances[glyphs] = _advance(glyphs, widths)
+        end = start + advance / to_thousandths
     parts.append(b"<" + current + b">")
     if len(parts) == 1:
         return lead + parts[0] + b" Tj\n"
@@ -98,8 +110,8 @@ def _advance(glyphs: bytes, widths: Widths) -> float:
 
 
 def _number(value: float) -> bytes:
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return text.removeprefix("0").replace("-0.", "-.").encode()
+    text = (b"%.3f" % value).rstrip(b"0").rstrip(b".")
+    return text.removeprefix(b"0").replace(b"-0.", b"-.")
 
 
 def font_widths(font: Any) -> Widths | None:
