@@ -28,15 +28,19 @@ import struct
 from collections import Counter
 from dataclasses import dataclass
 
-_NUMBER = rb"-?(?:\d+\.?\d*|\.\d+)"
-# The lines that matter, in order: the graphics state's stack, matrices, text
-# objects and the operators whose operands are points of the current space (Skia
-# writes one operator a line, except ``Td`` and ``Tj`` together, which are relative).
-_LINE = re.compile(rb"^(?:(q|Q|BT|ET)|((?:" + _NUMBER + rb" )+)(cm|Tm|re|m|l|c|v|y))$", re.M)
+# Numbers as plain characters (a grammar would backtrack): ``float`` and the check
+# that Skia wrote them judge them.
+_NUMBER = rb"[-.0-9]+"
+# The lines that matter, in order: the graphics state's stack, matrices and the
+# operators whose operands are points of the current space (Skia writes one operator
+# a line, except ``Td`` and ``Tj`` together, which are relative to the ``Tm``).
+_LINE = re.compile(rb"^(?:([qQ])|([-. 0-9]+ )(cm|Tm|re|m|l|c|v|y))$", re.M)
 _MATRIX = re.compile(
     rb"^(" + _NUMBER + rb") 0 0 (" + _NUMBER + rb") (" + _NUMBER + rb") (" + _NUMBER + rb") cm$",
     re.M,
 )
+# Every text object as Skia begins it: its font, then its own matrix.
+_TEXT_OBJECT = re.compile(rb"^BT\n/[^\n]+ Tf\n[-. 0-9]+ Tm$", re.M)
 # Which operands are y coordinates, by operator.
 _Y_OPERANDS = {b"re": (1,), b"m": (1,), b"l": (1,), b"c": (1, 3, 5), b"v": (1, 3), b"y": (1, 3)}
 _Y_OPERANDS |= {b"Tm": (5,), b"cm": (5,)}
@@ -79,6 +83,8 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
     offset = _offset(current, first)
     if b" sh\n" in content or content.endswith(b" sh"):  # sh takes a name
         raise Irregular("a shading: its coordinates are in the shading's dictionary")
+    if content.count(b"BT\n") != len(_TEXT_OBJECT.findall(content)):
+        raise Irregular("a text object without Tm")
     # The document's matrix as this page writes it, and as the first page does.
     prefix = b" ".join(skia_decimal(v) for v in (first.scale, 0, 0, first.scale, first.x))
     here, there = prefix + b" " + skia_decimal(current.y), prefix + b" " + skia_decimal(first.y)
@@ -101,20 +107,15 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
     stack: list[str] = []
     space = _PAGE  # page: matrices are absolute; other: under a matrix of its own
     matrices = 0
-    positioned = True  # the text object's matrix was set by Tm
     for match in _LINE.finditer(content):
         state, operator = match[1], match[3]
         if state is not None:
             if state == b"q":
                 stack.append(space)
-            elif state == b"Q":
-                if not stack:
-                    raise Irregular("Q without q")
+            elif not stack:
+                raise Irregular("Q without q")
+            else:
                 space = stack.pop()
-            elif state == b"BT":
-                positioned = False
-            elif space == _DOCUMENT and not positioned:
-                raise Irregular("text placed without Tm")
             continue
         if space == _OTHER:
             continue
@@ -135,8 +136,6 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
             raise Irregular(f"{operator.decode()} with {len(operands)} operands")
         if operator == b"cm":
             space = _OTHER  # what follows is drawn in the concatenated space
-        elif operator == b"Tm":
-            positioned = True
         for i in _Y_OPERANDS[operator]:
             operands[i] = move(operands[i])
         pieces.append(content[done : match.start(2)])

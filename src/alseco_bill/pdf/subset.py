@@ -22,11 +22,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from .placement import DocumentMatrix, Irregular, first_page
-from .text import joined_text, widths_in
 
 _PREFIX = {
     "/Font": "F",
@@ -102,7 +100,6 @@ def _canonical(
         if first is not None:
             with contextlib.suppress(Irregular):
                 content = first_page(content, first)
-        content = joined_text(content, widths_in(resources))
     if b"(" in content or (b"BI" in content and _INLINE_IMAGE.search(content)):
         raise _Irregular
     tables = {c: resources[c] for c in _PREFIX if c in resources}
