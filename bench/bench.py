@@ -1,7 +1,8 @@
 """Print-run benchmark: the same generated bills rendered several ways, side by side.
 
     .venv/bin/python bench/bench.py --count 300                   # every scenario below
-    .venv/bin/python bench/bench.py --count 300 --rss 1000,10000  # also RSS flatness
+    .venv/bin/python bench/bench.py --count 300 --rss 1000,10000  # also RSS flatness:
+                          # the median of the largest process's per-second peaks
     .venv/bin/python bench/bench.py --single 20          # one bill: median of 20 renders
 
 The peers, each at its best, written as a person would without this tool:
@@ -35,6 +36,7 @@ import ctypes
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +86,11 @@ def main() -> None:
         for count in filter(None, args.rss.split(",")):
             result = run_child(args.rss_scenario, make_bills(Path(tmp), int(count)))
             show(f"{args.rss_scenario} ×{count}", result)
+            print(
+                f"{'':>18}  largest process, median of its per-second peaks: "
+                f"{result['median_peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
 
 
 def single(times: int) -> None:
@@ -161,6 +168,7 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
         "bills": count,
         "wall": wall,
         "peak_rss_mb": sampler.peak_rss() / 2**20,
+        "median_peak_rss_mb": statistics.median(sampler.second_peaks or [0]) / 2**20,
         "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
         "cpu_by_kind": sampler.cpu_by_kind(),
@@ -176,6 +184,9 @@ class Sampler(threading.Thread):
         self.rss_by_pid: dict[int, int] = {}
         self.browser_rss = 0  # the most all browser processes held at one time
         self.cpu_by_pid: dict[int, tuple[str, float]] = {}  # kind, CPU seconds so far
+        # The largest single process's RSS, its peak in each second of the run.
+        self.second_peaks: list[int] = []
+        self._second = (time.monotonic(), 0)
         self.running = True
 
     def run(self) -> None:
@@ -184,7 +195,7 @@ class Sampler(threading.Thread):
             time.sleep(0.1)
 
     def sample(self) -> None:
-        browser = 0
+        browser = largest = 0
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
                 rss = process.memory_info().rss
@@ -196,7 +207,14 @@ class Sampler(threading.Thread):
                 continue
             self.cpu_by_pid[process.pid] = (kind, times.user + times.system)
             self.rss_by_pid[process.pid] = max(rss, self.rss_by_pid.get(process.pid, 0))
+            largest = max(largest, rss)
         self.browser_rss = max(self.browser_rss, browser)
+        began, peak = self._second
+        if time.monotonic() - began >= 1:
+            self.second_peaks.append(peak)
+            self._second = (time.monotonic(), largest)
+        else:
+            self._second = (began, max(peak, largest))
 
     def stop(self) -> None:
         self.sample()

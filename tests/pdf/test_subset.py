@@ -11,10 +11,13 @@ from typing import Any
 import pikepdf
 import pytest
 from conftest import run_tool
+from fontTools.ttLib import TTFont
 
 from alseco_bill import Renderer, render_batch, sample_bills
+from alseco_bill.engines import printed
 from alseco_bill.engines.chromium import ChromiumEngine
 from alseco_bill.errors import RunMismatchError
+from alseco_bill.pdf.subset import _drawn_glyphs
 
 pytestmark = pytest.mark.chromium
 
@@ -103,3 +106,36 @@ def test_a_run_records_the_chromium_version_and_refuses_another(tmp_path: Path) 
     (out / "run.json").write_text(json.dumps(options), "utf-8")
     with pytest.raises(RunMismatchError, match="engine_version"):
         render_batch(source, out, workers=1, engine="chromium")
+
+
+def drawn(pdf: bytes) -> dict[str, set[int]]:
+    """Each font's glyphs that have an outline in its program, by font name (but
+    .notdef, whose outline the subsetter empties: validation keeps every character of
+    a bill in the font)."""
+    found: dict[str, set[int]] = {}
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            for font in page.Resources.Font.values():
+                program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+                name = str(font.BaseFont).split("+")[-1]
+                found.setdefault(name, set()).update((_drawn_glyphs(program) or set()) - {0})
+    return found
+
+
+def test_a_print_files_fonts_lose_their_hinting_and_keep_every_glyph(
+    engine: ChromiumEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = Renderer()
+    jobs = [(renderer.html(b), f"bill {b.account}") for b in sample_bills(6, seed=13)]
+    slim, _ = engine.write_merged(jobs)
+    monkeypatch.setattr(printed, "slim_fonts", lambda document: None)
+    whole, _ = engine.write_merged(jobs)
+    assert slim is not None
+    assert whole is not None
+    assert len(slim) < len(whole)
+    assert drawn(slim) == drawn(whole)
+    with pikepdf.open(io.BytesIO(slim)) as document:
+        for font in document.pages[0].Resources.Font.values():
+            program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+            tables = set(TTFont(io.BytesIO(program)).reader.tables)
+            assert not tables & {"fpgm", "prep", "cvt ", "GSUB", "GPOS"}

@@ -14,6 +14,7 @@ from typing import Any
 from ..bill.model import Bill
 from ..pdf.options import PdfOptions, make_archive
 from ..pdf.pages import DocumentInfo, save
+from ..pdf.subset import slim_fonts
 from .drawings import compact
 from .part import BillPage
 
@@ -52,12 +53,14 @@ def with_options(pdf: bytes, info: DocumentInfo, bill: Bill, options: PdfOptions
 
 def normalise(pdf: bytes, info: DocumentInfo, *, share: bool = False) -> bytes:
     """``pdf`` with ``info`` as its metadata and nothing that changes from run to run;
-    with ``share``, drawings repeated on many pages are written once (``drawings``)."""
+    with ``share`` (a print file), drawings repeated on many pages are written once
+    (``drawings``) and fonts lose their hinting (``subset.slim_fonts``)."""
     import pikepdf
 
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
         if share:
             compact(document)
+            slim_fonts(document)
         return save(document, info)
 
 

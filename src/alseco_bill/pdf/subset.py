@@ -68,6 +68,49 @@ def own_glyphs(document: Any, first: DocumentMatrix | None = None) -> None:
         _subset_font(document, fonts[key], glyphs)
 
 
+def slim_fonts(document: Any) -> None:
+    """Every embedded TrueType font of ``document`` (a print file, whose pages are
+    many) written again without hinting and layout tables, as a cut file's are,
+    keeping each glyph its program draws: content is not read, so this costs a
+    subset a font, not a parse a page."""
+    seen: set[tuple[int, int]] = set()
+    for page in document.pages:
+        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            if not _subsettable(font) or font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+            glyphs = _drawn_glyphs(program)
+            if glyphs is not None:
+                _subset_font(document, font, glyphs | set(read_widths_of(font)))
+
+
+def _drawn_glyphs(program: bytes) -> set[int] | None:
+    """The glyphs with an outline in a TrueType ``program`` (from its ``loca``), or
+    None for a program this does not read."""
+    import array
+    import sys
+
+    import uharfbuzz as hb
+
+    face = hb.Face(program)
+    tables = {tag: face.reference_table(tag).data for tag in ("head", "loca")}
+    if len(tables["head"]) < 54 or not tables["loca"]:
+        return None
+    long_offsets = int.from_bytes(tables["head"][50:52], "big") == 1
+    offsets = array.array("I" if long_offsets else "H", tables["loca"])
+    if sys.byteorder == "little":
+        offsets.byteswap()
+    return {g for g in range(len(offsets) - 1) if offsets[g + 1] > offsets[g]}
+
+
+def read_widths_of(font: Any) -> dict[int, float]:
+    """A Type0 font's ``/W`` as glyph → width."""
+    cid = font.DescendantFonts[0]
+    return read_widths(cid.W) if "/W" in cid else {}
+
+
 def _canonical(
     document: Any,
     holder: Any,
