@@ -6,12 +6,18 @@ cut from a part of 50 therefore carries the part's glyphs (about twice its own) 
 resource names that depend on its neighbours: its bytes would change with the bills
 printed beside it. ``own_glyphs`` makes a cut file depend on its own pages alone:
 
+- its page is drawn as the first page of its document would be (``placement``), not
+  in the coordinates of its place in the part;
 - resources are renamed in order of first use (``/F1``, ``/G1``, ``/X1`` ...), in the
   page's content and in the form XObjects it draws, and unused ones are dropped;
 - each embedded TrueType font (``Type0``/``Identity-H`` over ``CIDFontType2``, what
   Chromium writes) is subset again with HarfBuzz to the glyphs the pages show, keeping
   glyph ids (so the content's strings stay as they are), with its widths (``/W``) and
   ``ToUnicode`` map cut to the same glyphs and a subset tag made from its bytes.
+
+Fonts are written without hinting and layout tables, as WeasyPrint embeds them: a
+viewer shows glyphs by id. ``slim_fonts`` does only that for a print file of many
+pages, whose content it does not read.
 
 Glyph ids are the original font's in every document (Chromium subsets with retained
 ids), so the same glyphs give the same font program whatever else shared the part.
@@ -82,8 +88,12 @@ def slim_fonts(document: Any) -> None:
             seen.add(font.objgen)
             program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
             glyphs = _drawn_glyphs(program)
-            if glyphs is not None:
-                _subset_font(document, font, glyphs | set(read_widths_of(font)))
+            if glyphs is None:
+                continue
+            glyphs |= set(read_widths_of(font))  # a space draws nothing, yet is text
+            if "/ToUnicode" in font:
+                glyphs |= set(_read_to_unicode(font.ToUnicode.read_bytes()))
+            _subset_font(document, font, glyphs)
 
 
 def _drawn_glyphs(program: bytes) -> set[int] | None:
