@@ -214,11 +214,20 @@ def warm_single(bills: Path, times: int = 20) -> float:
     return statistics.median(spent)
 
 
+def row(coalesce: bool, concurrency: int, r: dict[str, float]) -> str:
+    return (
+        f"{'on ' if coalesce else 'off'}      {concurrency:2d}  {r['bills_per_s']:7.1f}  "
+        f"{r['p50']:6.0f}  {r['p95']:6.0f}  {r['p99']:6.0f}  {int(r['errors']):6d}  "
+        f"({int(r['requests'])} answered in {r['seconds']:.0f} s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=200, help="requests per concurrency")
     parser.add_argument("--max-seconds", type=int, default=600, help="per concurrency")
     parser.add_argument("--rss", type=int, default=0, help="requests of the RSS run")
+    parser.add_argument("--only-rss", action="store_true", help="skip the rows and the batch")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
@@ -228,34 +237,33 @@ def main() -> None:
         "".join(b.model_dump_json() + "\n" for b in sample_bills(args.count, seed=7)), "utf-8"
     )
     rows = []
-    for coalesce in (True, False):
+    print("coalesce  c   bills/s  p50 ms  p95 ms  p99 ms  errors", flush=True)
+    for coalesce in () if args.only_rss else (True, False):
         server, url = start(coalesce)
         try:
             load(url, bills, 8, 16, 60)  # warm: every worker's browser has printed
             for concurrency in (1, 8, 32):
                 result = load(url, bills, concurrency, args.count, args.max_seconds)
                 rows.append((coalesce, concurrency, result))
+                print(row(coalesce, concurrency, result), flush=True)
         finally:
             server.send_signal(signal.SIGTERM)
             code = server.wait(60)
             assert code == 0, f"the server exited {code}"
-    began = time.perf_counter()
-    summary = render_batch(bills, work / "batch", engine="chromium")
-    batch_rate = summary.rendered / (time.perf_counter() - began)
-    single = warm_single(bills)
-    print(f"{args.count} requests a row, 2 cores shared; batch {batch_rate:.1f} bills/s")
-    print(f"one bill by a warm engine in-process: {single:.0f} ms (median of 20)")
-    print("coalesce  c   bills/s  p50 ms  p95 ms  p99 ms  errors  vs batch")
-    for coalesce, concurrency, r in rows:
-        print(
-            f"{'on ' if coalesce else 'off'}      {concurrency:2d}  {r['bills_per_s']:7.1f}  "
-            f"{r['p50']:6.0f}  {r['p95']:6.0f}  {r['p99']:6.0f}  {int(r['errors']):6d}  "
-            f"{r['bills_per_s'] / batch_rate:5.2f}x"
-        )
-    on = {c: r for coalesce, c, r in rows if coalesce}
-    off = {c: r for coalesce, c, r in rows if not coalesce}
-    print(f"c=32: {on[32]['bills_per_s'] / off[32]['bills_per_s']:.2f}x one document a request")
-    print(f"c=1: p50 {on[1]['p50']:.0f} ms = {on[1]['p50'] / single:.2f}x the warm in-process bill")
+    if rows:
+        began = time.perf_counter()
+        summary = render_batch(bills, work / "batch", engine="chromium")
+        batch_rate = summary.rendered / (time.perf_counter() - began)
+        single = warm_single(bills)
+        print(f"{args.count} requests a row, 2 cores shared; batch {batch_rate:.1f} bills/s")
+        print(f"one bill by a warm engine in-process: {single:.0f} ms (median of 20)")
+        for coalesce, concurrency, r in rows:
+            print(f"{row(coalesce, concurrency, r)}  {r['bills_per_s'] / batch_rate:5.2f}x batch")
+        on = {c: r for coalesce, c, r in rows if coalesce}
+        off = {c: r for coalesce, c, r in rows if not coalesce}
+        ratio = on[32]["bills_per_s"] / off[32]["bills_per_s"]
+        print(f"c=32: {ratio:.2f}x one document a request")
+        print(f"c=1: p50 {on[1]['p50']:.0f} ms = {on[1]['p50'] / single:.2f}x the warm bill")
     if args.rss:
         bills.write_text(  # a different bill for every request
             "".join(b.model_dump_json() + "\n" for b in sample_bills(args.rss, seed=8)), "utf-8"
@@ -263,7 +271,8 @@ def main() -> None:
         after_1000, after_all = rss_run(bills, args.rss, args.max_seconds * 3)
         print(
             f"server RSS (all its processes): {after_1000:.0f} MB after 1,000 requests, "
-            f"{after_all:.0f} MB after {args.rss:,} ({after_all / after_1000 - 1:+.1%})"
+            f"{after_all:.0f} MB after {args.rss:,} ({after_all / after_1000 - 1:+.1%})",
+            flush=True,
         )
     shutil.rmtree(work)
 
