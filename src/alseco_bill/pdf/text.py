@@ -9,9 +9,9 @@ which is half the bytes of a bill's page. ``joined_text`` writes the same glyphs
 the same places as one ``TJ`` array: a glyph that starts where the previous one ends
 (by the font's own widths, ``/W``, which is what a viewer advances by) joins its
 string, and one that does not gets the difference as a ``TJ`` adjustment (in
-thousandths of the font size, three decimals: a thousandth of a thousandth of a pixel
-at most). Glyphs, their order and their fonts stay as they are, so the text a reader
-extracts does too.
+thousandths of the font size, to three decimals: each glyph within a millionth of
+the font size of where Skia put it, with no drift along a line). Glyphs, their
+order and their fonts stay as they are, so the text a reader extracts does too.
 
 Only text objects of exactly that shape are rewritten; where the content sets what
 changes how far a glyph advances (character or word spacing, horizontal scaling),
@@ -87,16 +87,19 @@ def _array(lines: list[bytes], widths: Widths, advances: dict[bytes, float], siz
                 end = start
         if len(glyphs) % 4:
             raise ValueError("not two bytes a glyph")
-        adjustment = (end - start) * to_thousandths
-        if index and not -0.0005 < adjustment < 0.0005:
+        # ``end`` is where the viewer will have put the glyphs so far: each rounding is
+        # made good by the next adjustment, so nothing drifts along a line.
+        adjustment = round((end - start) * to_thousandths, 3)
+        if index and adjustment:
             parts.append(b"<" + current + b">")
             parts.append(_number(adjustment))
             current = b""
+            end -= adjustment / to_thousandths
         current += glyphs
         advance = advances.get(glyphs)
         if advance is None:
             advance = advances[glyphs] = _advance(glyphs, widths)
-        end = start + advance / to_thousandths
+        end += advance / to_thousandths
     parts.append(b"<" + current + b">")
     if len(parts) == 1:
         return lead + parts[0] + b" Tj\n"
