@@ -163,12 +163,6 @@ def _float32(value: float) -> float:
     return result
 
 
-def _exact(value: float) -> float:
-    if _float32(value) != value:
-        raise Irregular(f"{value} is not exact as a float")
-    return value
-
-
 def skia_decimal(value: float) -> bytes:
     """``value`` (a float32) as Skia's ``SkFloatToDecimal`` writes it: at most nine
     significant digits (eight past 2^24's), no exponent, no leading zero."""

@@ -120,16 +120,14 @@ def _number(value: float) -> bytes:
 def font_widths(font: Any) -> Widths | None:
     """A ``Type0``/``Identity-H`` font's glyph widths (its ``/DW`` under -1), None
     for any other font."""
-    from .subset import read_widths
+    from .subset import read_widths_of
 
     if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
         return None
-    descendants = font.get("/DescendantFonts")
-    if not descendants:
+    if not font.get("/DescendantFonts"):
         return None
-    cid = descendants[0]
-    widths = read_widths(cid.W) if "/W" in cid else {}
-    widths[-1] = float(cid.get("/DW", 1000))
+    widths = read_widths_of(font)
+    widths[-1] = float(font.DescendantFonts[0].get("/DW", 1000))
     return widths
 
 

@@ -80,10 +80,12 @@ def _render(settings: Settings, jobs: list[Job], renew_after: int) -> list[Outco
         jobs_html = [(h, ref_of(bills[i])) for i, h in pages]
         try:
             written = renderer.engine.write_each(jobs_html)
-        except EngineCrashedError:  # no bill's fault: once more, with a new browser
+        except EngineCrashedError:  # no bill's fault: once more, with a new engine,
+            renderer.close()  # as the batch's render_chunk does
             try:
                 written = renderer.engine.write_each(jobs_html)
             except EngineCrashedError as exc:
+                renderer.close()
                 return [EngineError("", f"the engine crashed twice: {exc}")] * len(jobs)
         for (i, _), result in zip(pages, written, strict=True):
             if isinstance(result, TextOverflowError):  # named by the bill's fields
