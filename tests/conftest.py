@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +20,18 @@ from alseco_bill.theme import packaged_dir
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = ("city-kk", "city-ru", "region-kk", "region-ru")
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    # A command run in-process (CliRunner) installs its SIGTERM/SIGHUP handlers, and
+    # an interrupted one ignores the signals: neither may outlive the test, or the
+    # test worker and every process it starts afterwards would inherit them.
+    kept = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    yield
+    for signum, handler in kept.items():
+        signal.signal(signum, handler)
 
 
 @pytest.fixture(autouse=True)

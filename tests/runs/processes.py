@@ -57,7 +57,12 @@ def end_started() -> None:
         kill_all(process.tag)
         if process.poll() is None:
             process.kill()
-        process.communicate()
+        process.wait(30)
+        # Closed, not read to the end: a descendant that escaped the tag could hold
+        # the pipe open, and reading would then wait for it forever.
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def tagged(tag: str) -> list[psutil.Process]:

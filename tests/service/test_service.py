@@ -303,25 +303,35 @@ def test_one_overflowing_bill_among_twenty(server: Server) -> None:
     assert answers[7].json()["type"].endswith("overflow")
 
 
-def test_a_request_whose_client_went_away_is_not_rendered(server: Server) -> None:
-    url = server.url
+@pytest.fixture(scope="module")
+def long_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One worker, and room for a hundred waiting bills."""
+    yield from serving(tmp_path_factory, "serve-long-queue", "--workers", "1", "--queue", "200")
+
+
+def test_a_request_whose_client_went_away_is_not_rendered(long_queue: Server) -> None:
+    url = long_queue.url
 
     async def busy_then_gone() -> list[httpx.Response]:
-        # Both workers busy for seconds (each takes what waits, up to a part, when it
-        # is free), then one more request whose client gives up long before a worker
-        # is free: on a fast machine six bills a worker were done before it left.
-        first = asyncio.ensure_future(post_all(url, bills(40, seed=28)))
-        await asyncio.sleep(0.5)
-        second = asyncio.ensure_future(post_all(url, bills(40, seed=30)))
-        await asyncio.sleep(0.5)
+        # Fifty bills waiting ahead of it: the worker takes a part of at most fifty
+        # when it is free, so a whole part of fifty is printed before this request
+        # could be taken, far longer than its client waits.
+        load = asyncio.ensure_future(post_all(url, bills(100, seed=28)))
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(headers=AUTH, timeout=10) as watcher:
+            while True:  # asked without blocking the loop that sends the hundred
+                metrics = (await watcher.get(url + "/metrics")).text
+                if float(re.findall(r"^alseco_queue_depth (\S+)", metrics, re.M)[0]) >= 50:
+                    break
+                assert time.monotonic() < deadline, "the bills did not queue up"
+                await asyncio.sleep(0.05)
         async with httpx.AsyncClient(headers=AUTH, timeout=0.3) as client:
             with pytest.raises(httpx.TimeoutException):
                 await client.post(url + "/v1/bills/pdf", json=bills(1, seed=29)[0])
-        return [*await first, *await second]
+        return await load
 
-    assert [a.status_code for a in asyncio.run(busy_then_gone())] == [200] * 80
-    metrics = httpx.get(url + "/metrics", headers=AUTH).text
-    assert 'alseco_rejections_total{reason="client-gone"} 1.0' in metrics
+    assert [a.status_code for a in asyncio.run(busy_then_gone())] == [200] * 100
+    assert metric(url, 'alseco_rejections_total{reason="client-gone"}') == 1
 
 
 def test_a_killed_worker_is_replaced(server: Server) -> None:
