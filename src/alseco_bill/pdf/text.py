@@ -8,10 +8,16 @@ own line with a move from the previous one::
 which is half the bytes of a bill's page. ``joined_text`` writes the same glyphs at
 the same places as one ``TJ`` array: a glyph that starts where the previous one ends
 (by the font's own widths, ``/W``, which is what a viewer advances by) joins its
-string, and one that does not gets the difference as a ``TJ`` adjustment (in
-thousandths of the font size, to three decimals: each glyph within a millionth of
-the font size of where Skia put it, with no drift along a line). Glyphs, their
-order and their fonts stay as they are, so the text a reader extracts does too.
+string, and one that does not gets the difference as a ``TJ`` adjustment, in
+thousandths of the font size.
+
+Skia places glyphs a few millionths of the font size away from where ``/W`` would:
+written out, those differences were a third of a print file's bytes. A difference
+is written once it reaches ``TOLERANCE`` (half a thousandth of the font size: 0.004 pt
+for 8-pt text, a sixtieth of a pixel at 300 dpi), measured against where the viewer
+will have put the glyph, so every glyph stays that close to where Skia put it and
+nothing drifts along a line. Glyphs, their order and their fonts stay as they are,
+so the text a reader extracts does too.
 
 Only text objects of exactly that shape are rewritten; where the content sets what
 changes how far a glyph advances (character or word spacing, horizontal scaling),
@@ -32,6 +38,7 @@ _TEXT_OBJECT = re.compile(
     re.M,
 )
 _MOVE = b" 0 Td <"
+TOLERANCE = 0.5  # thousandths of the font size
 # Operators that change a glyph's advance, which the rewrite would then misjudge.
 _SPACING = re.compile(rb"\s(?:Tc|Tw|Tz)\n")
 
@@ -87,10 +94,10 @@ def _array(lines: list[bytes], widths: Widths, advances: dict[bytes, float], siz
                 end = start
         if len(glyphs) % 4:
             raise ValueError("not two bytes a glyph")
-        # ``end`` is where the viewer will have put the glyphs so far: each rounding is
-        # made good by the next adjustment, so nothing drifts along a line.
+        # ``end`` is where the viewer will have put the glyphs so far: what is not
+        # written now is in the next difference, so nothing drifts along a line.
         adjustment = round((end - start) * to_thousandths, 3)
-        if index and adjustment:
+        if index and abs(adjustment) >= TOLERANCE:
             parts.append(b"<" + current + b">")
             parts.append(_number(adjustment))
             current = b""
