@@ -56,6 +56,11 @@ class ThemeOrigin:
         self.refused = {}
         return self.document_url
 
+    def serve_in_place(self) -> None:
+        """A new document in the page's current one (its body replaced): only the
+        refusals from now on are its own."""
+        self.refused = {}
+
     def refusal(self, ref: str) -> FetchRefusedError | None:
         """The first load refused since ``serve``, as the error of bill ``ref``."""
         if not self.refused:

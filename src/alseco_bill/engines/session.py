@@ -8,6 +8,13 @@ browser or the page's renderer died, that is no bill's fault: it raises
 comes from a new browser if the old one is gone. It must stay in the thread that made
 it (Playwright's sync API).
 
+A document whose head is the one the page already holds (the next part of a run,
+the next bill of the service or of a tagged run) does not navigate: its body replaces
+the page's body (``_Frame``). A navigation loads the theme's fonts again, a megabyte
+through the driver and a cold font cache, which was two thirds of printing a lone
+bill. A body that could load anything but images by ``<img src>`` navigates, since
+only a navigation's load event waits for every file.
+
 What ``measure.js`` reports comes back typed: the printable area, and per bill box
 nothing (it fits) or a ``Finding``: too tall (``HeightFinding``) or text past its
 column or the sheet (``WidthFinding``).
@@ -16,6 +23,8 @@ column or the sheet (``WidthFinding``).
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Literal, TypedDict
 
@@ -39,6 +48,44 @@ if TYPE_CHECKING:
 # this many bills keeps a run of a million bills as small as a run of a thousand.
 FRESH_PAGE_AFTER = 250
 MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
+# The page's new body, once its images are loaded (or failed: the origin says why)
+# and the fonts its text asks for are ready.
+SWAP_JS = """async (body) => {
+  document.body.innerHTML = body;
+  await Promise.all([...document.images].map((image) => image.decode().catch(() => null)));
+  await document.fonts.ready;
+  return true;
+}"""
+# What could load a file other than an image by <img src>, whose load nothing awaits
+# without a navigation (the theme's own markup; a bill's data is escaped).
+_LOADS_MORE = re.compile(
+    r"url\(|srcset|@import|<(?:link|style|script|object|embed|iframe|frame|image|use|video"
+    r"|audio|source|input|meta|base|svg:image)\b|\b(?:background|poster|data)\s*=",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A document as what surrounds its body (head and body tag) and the body."""
+
+    outside: tuple[str, str]
+    body: str
+
+    @classmethod
+    def of(cls, document: str) -> _Frame | None:
+        """``document`` split at its body, None if it has no body to replace."""
+        start = document.find("<body")
+        opened = document.find(">", start) + 1
+        closing = document.rfind("</body>")
+        if start < 0 or not opened or closing < opened:
+            return None
+        return cls((document[:opened], document[closing:]), document[opened:closing])
+
+    @property
+    def swappable(self) -> bool:
+        """Whether a page showing this frame can take another body in place."""
+        return not _LOADS_MORE.search(self.body)
 
 
 class Area(TypedDict):
@@ -82,6 +129,7 @@ class PageSession:
         self._context: BrowserContext | None = None
         self._bills_on_page = 0
         self._viewport = 0
+        self._shown: _Frame | None = None  # the page's document, when a body may replace
 
     def load(self, document: str, ref: str) -> list[Finding | None]:
         """Load ``document`` into the page and measure its bills' boxes (one finding
@@ -96,11 +144,16 @@ class PageSession:
         except PlaywrightError as exc:
             raise self._failure(ref, exc) from None
         self._bills_on_page += document.count(f'class="{BOX_CLASS}"') or 1
-        url = self.origin.serve(document)
+        frame = _Frame.of(document)
+        shown, self._shown = self._shown, None  # none while the page changes
         try:
-            page.goto(url, wait_until="load")
-            # The load event does not wait for web fonts that layout asks for late.
-            page.evaluate("document.fonts.ready.then(() => true)")
+            if frame and frame.swappable and shown and shown.outside == frame.outside:
+                self.origin.serve_in_place()
+                page.evaluate(SWAP_JS, frame.body)
+            else:
+                page.goto(self.origin.serve(document), wait_until="load")
+                # The load event does not wait for web fonts that layout asks for late.
+                page.evaluate("document.fonts.ready.then(() => true)")
             area: Area = page.evaluate(MEASURE_JS, {"step": "area"})
             width = math.floor(area["width"])
             if width != self._viewport:  # lay out at the printed width before measuring
@@ -117,6 +170,7 @@ class PageSession:
         refusal = self.origin.refusal(ref)
         if refusal is not None:
             raise refusal
+        self._shown = frame if frame and frame.swappable else None
         return findings
 
     def print(self, ref: str, *, tagged: bool = False) -> bytes:
@@ -196,5 +250,6 @@ class PageSession:
         """Close the page and its context; the browser stays for the next page."""
         context, self._context, self._page = self._context, None, None
         self._bills_on_page = 0
+        self._shown = None
         if context is not None:
             context.close()

@@ -1,0 +1,77 @@
+"""A page that already shows a document with the same head takes the next body in
+place, and prints what a fresh page would."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from alseco_bill import Renderer, Theme, sample_bills
+from alseco_bill.engines.chromium import ChromiumEngine
+from alseco_bill.engines.session import _Frame
+
+DOCUMENT = '<html><head><style>p {{ color: red }}</style></head><body class="a">{}</body></html>'
+
+
+def test_a_document_is_split_at_its_body() -> None:
+    frame = _Frame.of(DOCUMENT.format('<p>x</p><img src="logo.svg">'))
+    assert frame is not None
+    assert frame.body == '<p>x</p><img src="logo.svg">'
+    assert frame.outside[0].endswith('<body class="a">')
+    assert frame.outside[1] == "</body></html>"
+    assert frame.swappable
+    assert _Frame.of("<p>no body</p>") is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<div style="background: url(x.png)">x</div>',
+        '<img srcset="a.png 2x">',
+        '<link rel="stylesheet" href="x.css">',
+        "<style>@import 'x.css';</style>",
+        '<svg><image href="x.png"/></svg>',
+        '<svg><use href="x.svg#a"/></svg>',
+        '<object data="x.svg"></object>',
+        '<table background="x.png"></table>',
+        "<script>1</script>",
+    ],
+)
+def test_a_body_that_could_load_more_than_images_is_navigated_to(body: str) -> None:
+    frame = _Frame.of(DOCUMENT.format(body))
+    assert frame is not None
+    assert not frame.swappable
+
+
+def digest(pdf: bytes | Exception) -> str:
+    assert isinstance(pdf, bytes), pdf
+    return hashlib.sha256(pdf).hexdigest()
+
+
+@pytest.mark.chromium
+def test_bills_after_the_first_load_no_font_again_and_have_a_fresh_pages_bytes() -> None:
+    renderer = Renderer()
+    bills = list(sample_bills(4, seed=41))
+    jobs = [(renderer.html(bill), bill.account) for bill in bills]
+    fresh = []
+    for job in jobs:  # each by an engine of its own: a page that never showed another
+        alone = ChromiumEngine(Theme.create())
+        try:
+            fresh.append(digest(alone.write_each([job])[0]))
+        finally:
+            alone.close()
+    engine = ChromiumEngine(Theme.create())
+    try:
+        first = digest(engine.write_each([jobs[0]])[0])
+        page = engine.session._page
+        assert page is not None
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        after = [digest(engine.write_each([job])[0]) for job in jobs[1:]]
+        assert engine.session._page is page
+    finally:
+        engine.close()
+    assert [first, *after] == fresh
+    # The page kept its document and fonts: at most a logo it had not shown loads.
+    assert not [url for url in requested if not url.endswith(".svg")], requested
