@@ -19,7 +19,8 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from ..bill.model import Bill
@@ -100,7 +101,13 @@ def write_options(document: Any, bill: Bill, options: PdfOptions) -> bytes:
 
 @cache
 def _srgb_bytes() -> bytes:
-    return (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    """WeasyPrint's sRGB profile, found without importing WeasyPrint: a Chromium
+    worker would otherwise load all of it (a second of CPU) for one file."""
+    spec = find_spec("weasyprint")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("archive copies need WeasyPrint's sRGB profile: pip install weasyprint")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return (folder / "pdf" / "sRGB2014.icc").read_bytes()
 
 
 def _srgb_profile() -> Any:
