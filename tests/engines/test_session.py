@@ -50,7 +50,7 @@ def digest(pdf: bytes | Exception) -> str:
 
 
 @pytest.mark.chromium
-def test_bills_after_the_first_load_no_font_again_and_have_a_fresh_pages_bytes() -> None:
+def test_the_next_bills_load_no_font_again_and_print_a_fresh_pages_bytes() -> None:
     renderer = Renderer()
     bills = list(sample_bills(4, seed=41))
     jobs = [(renderer.html(bill), bill.account) for bill in bills]

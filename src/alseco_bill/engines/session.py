@@ -129,7 +129,7 @@ class PageSession:
         self._context: BrowserContext | None = None
         self._bills_on_page = 0
         self._viewport = 0
-        self._shown: _Frame | None = None  # the page's document, when a body may replace
+        self._shown: _Frame | None = None  # what the page shows, if a body may replace it
 
     def load(self, document: str, ref: str) -> list[Finding | None]:
         """Load ``document`` into the page and measure its bills' boxes (one finding
