@@ -15,6 +15,7 @@ browser) is bounded by that process's own time-outs instead.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import threading
 from types import TracebackType
@@ -29,10 +30,20 @@ class Overtime(BaseException):
     """The deadline of a ``within`` block passed while it ran."""
 
 
-def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
+def _raise_in(thread_id: int, exception: type[BaseException]) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None
+        ctypes.c_ulong(thread_id), ctypes.py_object(exception)
     )
+
+
+def _take_pending() -> None:
+    """Let an ``Overtime`` raised in this thread and not delivered yet land here and
+    drop it: Python delivers it at a loop's jump back. (Not cleared through
+    ``PyThreadState_SetAsyncExc(id, NULL)``, which signals the interpreter again with
+    nothing to deliver.)"""
+    with contextlib.suppress(Overtime):
+        for _ in range(3):
+            pass
 
 
 class within:  # a statement: ``with within(2.0): ...``
@@ -79,5 +90,5 @@ class within:  # a statement: ``with within(2.0): ...``
                 # code that has nothing to do with the block), or delivered into code
                 # that swallowed it (a weakref callback of the garbage collector) while
                 # the block went on: either way the block ran past its deadline.
-                _raise_in(self._thread, None)
+                _take_pending()
                 raise Overtime from value
