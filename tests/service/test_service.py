@@ -486,11 +486,14 @@ def test_a_template_error_is_a_500_naming_the_template_and_line(broken_theme: Se
 
 def the_browser(server: Server) -> psutil.Process:
     """The Chromium browser (not one of its helpers) of the server's one worker."""
-    browsers = [
-        p
-        for p in psutil.Process(server.process.pid).children(recursive=True)
-        if "chrom" in p.name().lower() and not any(a.startswith("--type=") for a in p.cmdline())
-    ]
+    browsers = []
+    for process in psutil.Process(server.process.pid).children(recursive=True):
+        try:  # a helper may end between the listing and the asking
+            name, arguments = process.name(), process.cmdline()
+        except psutil.NoSuchProcess:
+            continue
+        if "chrom" in name.lower() and not any(a.startswith("--type=") for a in arguments):
+            browsers.append(process)
     assert len(browsers) == 1, browsers
     return browsers[0]
 
