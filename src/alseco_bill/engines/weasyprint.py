@@ -2,10 +2,16 @@
 
 One ``WeasyPrintEngine`` is meant to live as long as a worker: its font configuration and
 image cache are reused across bills, which is where a one-off render spends time.
+
+Engines of different threads take turns (``_ONE_AT_A_TIME``): Pango, fontconfig and
+HarfBuzz share state across a process, and cffi lets their calls from two threads run
+at once; four threads rendering together corrupted the heap now and then
+(``tests/test_api.py``). WeasyPrint's own work is Python, under the GIL anyway.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +27,8 @@ from .fetch import FolderFetcher, RefusedURL
 from .protocol import MAX_PAGES, each_bill
 from .registry import WEASYPRINT
 from .sheet import overrun
+
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def version() -> str:
@@ -50,7 +58,8 @@ class WeasyPrintEngine:
             url_fetcher=self.fetcher,
         )
         try:
-            document = source.render(font_config=self.font_config, cache=self.image_cache)
+            with _ONE_AT_A_TIME:
+                document = source.render(font_config=self.font_config, cache=self.image_cache)
         except RefusedURL as exc:
             raise FetchRefusedError(ref, exc.url, exc.reason) from None
         if len(document.pages) > MAX_PAGES:
@@ -63,12 +72,16 @@ class WeasyPrintEngine:
 
     def write(self, html: str, ref: str) -> bytes:
         """The PDF bytes; the same HTML always gives the same bytes."""
-        pdf: bytes = self.render(html, ref).write_pdf()
+        document = self.render(html, ref)
+        with _ONE_AT_A_TIME:
+            pdf: bytes = document.write_pdf()
         return pdf
 
     def write_with(self, html: str, ref: str, bill: Bill, options: PdfOptions) -> bytes:
         """The PDF with ``options``: an archive copy, tagged, or both."""
-        return write_options(self.render(html, ref), bill, options)
+        document = self.render(html, ref)
+        with _ONE_AT_A_TIME:
+            return write_options(document, bill, options)
 
     def write_each_with(
         self, bills: Sequence[tuple[str, str, Bill]], options: PdfOptions
@@ -95,7 +108,8 @@ class WeasyPrintEngine:
         # The copy has the first bill's title and language; the file is a print file.
         merged.metadata.title = f"ALSECO print file: {len(pages)} bills"
         merged.metadata.lang = None
-        pdf: bytes = merged.write_pdf()
+        with _ONE_AT_A_TIME:
+            pdf: bytes = merged.write_pdf()
         return pdf, errors
 
     def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
