@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..pdf.text import joined_text, widths_in
+from ..pdf.text import Widths, joined_text, widths_in
 
 _BLOCK = re.compile(rb"(?m)^q\n[-0-9. ]+ re\nW\* n\nq\n[-0-9. ]+ cm\n")
 _NESTING = re.compile(rb"(?m)^[qQ]$")
@@ -42,12 +42,13 @@ def compact(document: Any) -> None:
 
     first = document.pages[0].obj.get("/Resources") if len(document.pages) else None
     pages: list[tuple[Any, bytes, list[tuple[int, int, bytes]]]] = []
+    known: dict[tuple[int, int], Widths | None] = {}  # each font's widths, read once
     for page in document.pages:
         contents = page.obj.get("/Contents")
         resources = page.obj.get("/Resources")
         if not isinstance(contents, pikepdf.Stream) or resources is None or first is None:
             continue
-        data = joined_text(contents.read_bytes(), widths_in(resources))
+        data = joined_text(contents.read_bytes(), widths_in(resources, known))
         # Inline images and literal strings could hold bytes that look like operators
         # or numbers; names must mean the same objects on every page that shares.
         if b"BI\n" in data or b"(" in data or _names(resources) != _names(first):

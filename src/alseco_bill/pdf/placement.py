@@ -34,13 +34,16 @@ _NUMBER = rb"[-.0-9]+"
 # The lines that matter, in order: the graphics state's stack, matrices and the
 # operators whose operands are points of the current space (Skia writes one operator
 # a line, except ``Td`` and ``Tj`` together, which are relative to the ``Tm``).
-_LINE = re.compile(rb"^(?:([qQ])|([-. 0-9]+ )(cm|Tm|re|m|l|c|v|y))$", re.M)
+# Each expression that scans a whole page begins with a newline, not ``^``: the
+# content is scanned with a newline put before it, and the search then jumps from
+# line to line instead of trying every byte (a page is some 80 KB).
+_LINE = re.compile(rb"\n(?:([qQ])|([-. 0-9]+ )(cm|Tm|re|m|l|c|v|y))(?=\n|\Z)")
+_CM = re.compile(rb" cm(?=\n|\Z)")
 _MATRIX = re.compile(
-    rb"^(" + _NUMBER + rb") 0 0 (" + _NUMBER + rb") (" + _NUMBER + rb") (" + _NUMBER + rb") cm$",
-    re.M,
+    rb"(" + _NUMBER + rb") 0 0 (" + _NUMBER + rb") (" + _NUMBER + rb") (" + _NUMBER + rb")"
 )
 # Every text object as Skia begins it: its font, then its own matrix.
-_TEXT_OBJECT = re.compile(rb"^BT\n/[^\n]+ Tf\n[-. 0-9]+ Tm$", re.M)
+_TEXT_OBJECT = re.compile(rb"\nBT\n/[^\n]+ Tf\n[-. 0-9]+ Tm(?=\n|\Z)")
 # Which operands are y coordinates, by operator.
 _Y_OPERANDS = {b"re": (1,), b"m": (1,), b"l": (1,), b"c": (1, 3, 5), b"v": (1, 3), b"y": (1, 3)}
 _Y_OPERANDS |= {b"Tm": (5,), b"cm": (5,)}
@@ -65,9 +68,12 @@ def document_matrix(content: bytes) -> DocumentMatrix | None:
     """The matrix of the document's space on a page: of the matrices with equal
     scales and no rotation, the one most groups are drawn with (the boxes and text;
     an SVG or an image has one of its own), or None."""
-    counts = Counter(
-        m for m in _MATRIX.findall(content) if m[0] == m[1] and not m[0].startswith(b"-")
-    )
+    counts: Counter[tuple[bytes, ...]] = Counter()
+    for end in _CM.finditer(content):  # a few a page: found by their operator
+        line = content[content.rfind(b"\n", 0, end.start()) + 1 : end.start()]
+        matrix = _MATRIX.fullmatch(line)
+        if matrix and matrix[1] == matrix[2] and not matrix[1].startswith(b"-"):
+            counts[matrix.groups()] += 1
     if not counts:
         return None
     scale, _, x, y = counts.most_common(1)[0][0]
@@ -83,7 +89,8 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
     offset = _offset(current, first)
     if b" sh\n" in content or content.endswith(b" sh"):  # sh takes a name
         raise Irregular("a shading: its coordinates are in the shading's dictionary")
-    if content.count(b"BT\n") != len(_TEXT_OBJECT.findall(content)):
+    scan = b"\n" + content  # (see _LINE)
+    if content.count(b"BT\n") != len(_TEXT_OBJECT.findall(scan)):
         raise Irregular("a text object without Tm")
     # The document's matrix as this page writes it, and as the first page does.
     prefix = b" ".join(skia_decimal(v) for v in (first.scale, 0, 0, first.scale, first.x))
@@ -103,11 +110,11 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
         return found
 
     pieces: list[bytes] = []
-    done = 0
+    done = 1  # past the newline put before the content
     stack: list[str] = []
     space = _PAGE  # page: matrices are absolute; other: under a matrix of its own
     matrices = 0
-    for match in _LINE.finditer(content):
+    for match in _LINE.finditer(scan):
         state, operator = match[1], match[3]
         if state is not None:
             if state == b"q":
@@ -124,7 +131,7 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
                 continue
             matrices += 1
             if match[2][:-1] == here:
-                pieces.append(content[done : match.start(2)])
+                pieces.append(scan[done : match.start(2)])
                 pieces.append(there + b" ")
                 done = match.start(3)
                 space = _DOCUMENT
@@ -138,10 +145,10 @@ def first_page(content: bytes, first: DocumentMatrix) -> bytes:
             space = _OTHER  # what follows is drawn in the concatenated space
         for i in _Y_OPERANDS[operator]:
             operands[i] = move(operands[i])
-        pieces.append(content[done : match.start(2)])
+        pieces.append(scan[done : match.start(2)])
         pieces.append(b" ".join(operands) + b" ")
         done = match.start(3)
-    pieces.append(content[done:])
+    pieces.append(scan[done:])
     return b"".join(pieces)
 
 

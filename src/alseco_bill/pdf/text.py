@@ -32,15 +32,18 @@ from typing import Any
 
 # Numbers as plain characters, not a grammar (which backtracks): ``float`` judges them.
 _N = rb"[-.0-9]+"
+# It begins with the newline before ``BT``, not ``^``: the search then jumps to each
+# ``BT`` instead of trying every byte of the content (which is given a newline first).
 _TEXT_OBJECT = re.compile(
-    rb"^BT\n(/[A-Za-z0-9_.+-]+) (" + _N + rb") Tf\n((?:" + _N + rb" ){6}Tm)\n"
-    rb"((?:(?:" + _N + rb" 0 Td )?<[0-9A-Fa-f]*> Tj\n)+)ET$",
-    re.M,
+    rb"\nBT\n(/[A-Za-z0-9_.+-]+) (" + _N + rb") Tf\n((?:" + _N + rb" ){6}Tm)\n"
+    rb"((?:(?:" + _N + rb" 0 Td )?<[0-9A-Fa-f]*> Tj\n)+)ET(?=\n|\Z)"
 )
-_MOVE = b" 0 Td <"
+# One line of a text object's glyphs: its move (if any) and its glyphs.
+_GLYPHS = re.compile(rb"(?:(" + _N + rb") 0 Td )?<((?:[0-9A-Fa-f]{4})*)> Tj\n")
 TOLERANCE = 0.5  # thousandths of the font size
-# Operators that change a glyph's advance, which the rewrite would then misjudge.
-_SPACING = re.compile(rb"\s(?:Tc|Tw|Tz)\n")
+# Operators that change a glyph's advance, which the rewrite would then misjudge
+# (each after a space or a newline: searched for by their letters, which is faster).
+_SPACING = re.compile(rb"T[cwz]\n")
 
 Widths = dict[int, float]
 
@@ -48,8 +51,9 @@ Widths = dict[int, float]
 def joined_text(content: bytes, widths_of: Callable[[str], Widths | None]) -> bytes:
     """``content`` with its text objects as ``TJ`` arrays; ``widths_of`` gives a font
     resource's glyph widths (None: a font this does not read, left as it is)."""
-    if _SPACING.search(content):
-        return content
+    for found in _SPACING.finditer(content):
+        if found.start() and content[found.start() - 1] in b" \t\n\r\f\v":
+            return content
     fonts: dict[str, tuple[Widths, dict[bytes, float]] | None] = {}
 
     def join(match: re.Match[bytes]) -> bytes:
@@ -62,52 +66,53 @@ def joined_text(content: bytes, widths_of: Callable[[str], Widths | None]) -> by
             size = float(match[2])
             if font is None or size <= 0:
                 return match[0]
-            array = _array(match[4].split(b"\n")[:-1], *font, size)
+            array = _array(match[4], *font, size)
         except ValueError:
             return match[0]
-        return b"BT\n" + match[1] + b" " + match[2] + b" Tf\n" + match[3] + b"\n" + array + b"ET"
+        return b"\nBT\n" + match[1] + b" " + match[2] + b" Tf\n" + match[3] + b"\n" + array + b"ET"
 
-    return _TEXT_OBJECT.sub(join, content)
+    return _TEXT_OBJECT.sub(join, b"\n" + content)[1:]
 
 
-def _array(lines: list[bytes], widths: Widths, advances: dict[bytes, float], size: float) -> bytes:
+def _array(lines: bytes, widths: Widths, advances: dict[bytes, float], size: float) -> bytes:
     """The ``TJ`` (or ``Tj``) showing the glyph strings of ``lines`` (each
     ``<glyphs> Tj`` or ``dx 0 Td <glyphs> Tj``) where each was; ``advances`` caches
     each string's width. Raises ``ValueError`` for a line it does not read."""
+    found = _GLYPHS.findall(lines)
+    if len(found) != lines.count(b"\n"):
+        raise ValueError("a line that is not a glyph string, or not two bytes a glyph")
     parts: list[bytes] = []
-    current = b""
+    current: list[bytes] = []
     line = 0.0  # where the last move put the line, in text space
     end = 0.0  # where the previous string ended
     lead = b""
     to_thousandths = 1000 / size
-    for index, text in enumerate(lines):
-        if text[:1] == b"<":
-            glyphs = text[1:-4]
-            start = end
-        else:
-            at = text.index(_MOVE)
-            glyphs = text[at + len(_MOVE) : -4]
-            line += float(text[:at])
+    # Below this a difference rounds to less than TOLERANCE: no need to round it.
+    negligible = TOLERANCE * 0.98 / to_thousandths
+    for index, (move, glyphs) in enumerate(found):
+        if move:
+            line += float(move)
             start = line
             if index == 0:  # the first glyph moved: the move stays, before the array
-                lead = text[: at + len(_MOVE) - 1]
+                lead = move + b" 0 Td "
                 end = start
-        if len(glyphs) % 4:
-            raise ValueError("not two bytes a glyph")
+        else:
+            start = end
         # ``end`` is where the viewer will have put the glyphs so far: what is not
         # written now is in the next difference, so nothing drifts along a line.
-        adjustment = round((end - start) * to_thousandths, 3)
-        if index and abs(adjustment) >= TOLERANCE:
-            parts.append(b"<" + current + b">")
-            parts.append(_number(adjustment))
-            current = b""
-            end -= adjustment / to_thousandths
-        current += glyphs
+        if index and not -negligible < end - start < negligible:
+            adjustment = round((end - start) * to_thousandths, 3)
+            if abs(adjustment) >= TOLERANCE:
+                parts.append(b"<" + b"".join(current) + b">")
+                parts.append(_number(adjustment))
+                current = []
+                end -= adjustment / to_thousandths
+        current.append(glyphs)
         advance = advances.get(glyphs)
         if advance is None:
             advance = advances[glyphs] = _advance(glyphs, widths)
         end += advance / to_thousandths
-    parts.append(b"<" + current + b">")
+    parts.append(b"<" + b"".join(current) + b">")
     if len(parts) == 1:
         return lead + parts[0] + b" Tj\n"
     return lead + b"[" + b" ".join(parts) + b"] TJ\n"
@@ -138,13 +143,22 @@ def font_widths(font: Any) -> Widths | None:
     return widths
 
 
-def widths_in(resources: Any) -> Callable[[str], Widths | None]:
+def widths_in(
+    resources: Any, known: dict[tuple[int, int], Widths | None] | None = None
+) -> Callable[[str], Widths | None]:
     """The widths of a font of ``resources`` (a page's) by its name, as
-    ``joined_text`` asks for them."""
+    ``joined_text`` asks for them; ``known`` keeps them by font object for the next
+    page of the same document (a print file's pages share a part's fonts)."""
 
     def widths_of(name: str) -> Widths | None:
         fonts = resources.get("/Font")
         font = None if fonts is None else fonts.get(name)
-        return None if font is None else font_widths(font)
+        if font is None:
+            return None
+        if known is None or not font.is_indirect:
+            return font_widths(font)
+        if font.objgen not in known:
+            known[font.objgen] = font_widths(font)
+        return known[font.objgen]
 
     return widths_of

@@ -7,6 +7,15 @@ engine lays out as one document (``write_each``) and cuts into one PDF per bill,
 an idle server answers one bill at once and a busy one answers many per document.
 Each request gets its own outcome: its PDF or its own error.
 
+Under load, answers go out a batch at a time and their clients' next requests come
+back together, a few milliseconds apart (each is read and checked by the server
+first). A worker that comes free while another is busy therefore gathers for a
+moment (``GATHER_S``, while the queue still grows) before it takes, and takes its
+share of what waits (split among the workers free to take it): one document of
+many instead of a cascade of small ones, which is where the throughput and the
+even latency of coalescing come from. A lone request on an idle server is taken at
+once.
+
 A worker that dies takes its batch with it: the pool is rebuilt and the batch tried
 once more; a browser that dies is replaced by the worker and the batch tried once
 more too; a second failure answers each of its requests with a 503 problem.
@@ -46,6 +55,10 @@ Outcome = bytes | BillError | str  # a PDF, the bill's own error, or an unexpect
 
 
 _printed = {"bills": 0}  # by this worker's engine since it was (re)built
+# How long a worker that came free under load waits for the burst of requests that
+# the last answers bring (at most; it stops once the queue no longer grows).
+GATHER_S = 0.03
+_GATHER_STEP_S = 0.004
 
 
 def _warm(settings: Settings) -> None:
@@ -140,6 +153,7 @@ class Pool:
         self.on_gone = on_gone
         self.queue: deque[_Waiting] = deque()
         self.in_flight = 0
+        self._free = 0  # workers waiting for bills
         self.ready = False
         self._wake = asyncio.Event()
         self._executor: ProcessPoolExecutor | None = None
@@ -196,7 +210,8 @@ class Pool:
     def _take(self) -> list[_Waiting]:
         batch: list[_Waiting] = []
         now = time.monotonic()
-        while self.queue and len(batch) < self.part_size:
+        share = -(-len(self.queue) // max(1, self._free))  # the free workers share it
+        while self.queue and len(batch) < min(self.part_size, share):
             waiting = self.queue.popleft()
             if waiting.future.done() or waiting.deadline <= now:
                 continue  # answered: past its deadline
@@ -210,10 +225,16 @@ class Pool:
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            while not self.queue:
-                self._wake.clear()
-                await self._wake.wait()
-            batch = self._take()
+            self._free += 1
+            try:
+                while not self.queue:
+                    self._wake.clear()
+                    await self._wake.wait()
+                if self.in_flight and self.part_size > 1:
+                    await self._gather()
+                batch = self._take()
+            finally:
+                self._free -= 1
             if not batch:
                 continue
             self.in_flight += len(batch)
@@ -225,6 +246,16 @@ class Pool:
             for waiting, outcome in zip(batch, outcomes, strict=True):
                 if not waiting.future.done():
                     waiting.future.set_result((outcome, len(batch)))
+
+    async def _gather(self) -> None:
+        """Wait while requests still arrive (up to ``GATHER_S``, or a part's worth)."""
+        end = time.monotonic() + GATHER_S
+        waiting = len(self.queue)
+        while waiting < self.part_size and time.monotonic() < end:
+            await asyncio.sleep(_GATHER_STEP_S)
+            if len(self.queue) == waiting:
+                return
+            waiting = len(self.queue)
 
     async def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[Job]) -> list[Outcome]:
         for attempt in range(2):
