@@ -345,12 +345,9 @@ def _executor(options: BatchOptions) -> Iterator[tuple[Executor, int]]:
     # hold threads (the progress display) or open files. It imports the worker and
     # its engine once, for all workers (a no-op if this process started it before).
     context = get_context("forkserver")
+    engine = engine_info(options.settings.engine)
     context.set_forkserver_preload(
-        [
-            "alseco_bill.runs.worker",
-            "alseco_bill.runs.lifetime",
-            engine_info(options.settings.engine).module,
-        ]
+        ["alseco_bill.runs.worker", "alseco_bill.runs.lifetime", engine.module, *engine.libraries]
     )
     pool = ProcessPoolExecutor(
         max_workers=workers,
