@@ -23,10 +23,12 @@ Each scenario runs in a fresh child process. Its CPU is that of its whole proces
 every descendant that ends is reaped here or by its parent, and the kernel adds its CPU
 to the child's (``RUSAGE_CHILDREN``), even a process that ends between two samples. A
 sampler thread in the child follows the tree with psutil for peak RSS (largest single
-process) and the browsers' peak RSS (all their processes together). Prints ms and CPU
-ms per bill, bytes per bill and, for each of ours, how many times faster it is than
-each peer (wall clock) and its CPU per bill against (b*)'s and (b**)'s. One run of each
-scenario on a noisy machine: compare ratios from the same run.
+process) and the browsers' peak RSS (all their processes together); for ``--rss``, the
+median of each second's peak of the largest process, and of each kind's largest
+(python: the main process or a worker; browser: usually a page's renderer). Prints ms
+and CPU ms per bill, bytes per bill and, for each of ours, how many times faster it is
+than each peer (wall clock) and its CPU per bill against (b*)'s and (b**)'s. One run
+of each scenario on a noisy machine: compare ratios from the same run.
 """
 
 from __future__ import annotations
@@ -86,9 +88,11 @@ def main() -> None:
         for count in filter(None, args.rss.split(",")):
             result = run_child(args.rss_scenario, make_bills(Path(tmp), int(count)))
             show(f"{args.rss_scenario} ×{count}", result)
+            kinds = result["median_peak_rss_by_kind_mb"]
             print(
                 f"{'':>18}  largest process, median of its per-second peaks: "
-                f"{result['median_peak_rss_mb']:.0f} MB",
+                f"{result['median_peak_rss_mb']:.0f} MB; of each kind's largest: "
+                + ", ".join(f"{kind} {mb:.0f} MB" for kind, mb in sorted(kinds.items())),
                 flush=True,
             )
 
@@ -169,6 +173,9 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
         "wall": wall,
         "peak_rss_mb": sampler.peak_rss() / 2**20,
         "median_peak_rss_mb": statistics.median(sampler.second_peaks or [0]) / 2**20,
+        "median_peak_rss_by_kind_mb": {
+            kind: statistics.median(peaks) / 2**20 for kind, peaks in sampler.kind_peaks.items()
+        },
         "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
         "cpu_by_kind": sampler.cpu_by_kind(),
@@ -184,9 +191,12 @@ class Sampler(threading.Thread):
         self.rss_by_pid: dict[int, int] = {}
         self.browser_rss = 0  # the most all browser processes held at one time
         self.cpu_by_pid: dict[int, tuple[str, float]] = {}  # kind, CPU seconds so far
-        # The largest single process's RSS, its peak in each second of the run.
+        # The largest single process's RSS, its peak in each second of the run; and
+        # the same of each kind's largest (a worker, a renderer, the driver).
         self.second_peaks: list[int] = []
         self._second = (time.monotonic(), 0)
+        self.kind_peaks: dict[str, list[int]] = {}
+        self._kind_second: dict[str, int] = {}
         self.running = True
 
     def run(self) -> None:
@@ -196,6 +206,7 @@ class Sampler(threading.Thread):
 
     def sample(self) -> None:
         browser = largest = 0
+        by_kind: dict[str, int] = {}
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
                 rss = process.memory_info().rss
@@ -208,13 +219,19 @@ class Sampler(threading.Thread):
             self.cpu_by_pid[process.pid] = (kind, times.user + times.system)
             self.rss_by_pid[process.pid] = max(rss, self.rss_by_pid.get(process.pid, 0))
             largest = max(largest, rss)
+            by_kind[kind] = max(rss, by_kind.get(kind, 0))
         self.browser_rss = max(self.browser_rss, browser)
         began, peak = self._second
         if time.monotonic() - began >= 1:
             self.second_peaks.append(peak)
             self._second = (time.monotonic(), largest)
+            for kind, kind_peak in self._kind_second.items():
+                self.kind_peaks.setdefault(kind, []).append(kind_peak)
+            self._kind_second = by_kind
         else:
             self._second = (began, max(peak, largest))
+            for kind, rss in by_kind.items():
+                self._kind_second[kind] = max(rss, self._kind_second.get(kind, 0))
 
     def stop(self) -> None:
         self.sample()
