@@ -172,9 +172,9 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
         "bills": count,
         "wall": wall,
         "peak_rss_mb": sampler.peak_rss() / 2**20,
-        "median_peak_rss_mb": statistics.median(sampler.second_peaks or [0]) / 2**20,
+        "median_peak_rss_mb": statistics.median(sampler.second_peaks() or [0]) / 2**20,
         "median_peak_rss_by_kind_mb": {
-            kind: statistics.median(peaks) / 2**20 for kind, peaks in sampler.kind_peaks.items()
+            kind: statistics.median(peaks) / 2**20 for kind, peaks in sampler.kind_peaks().items()
         },
         "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
@@ -191,12 +191,10 @@ class Sampler(threading.Thread):
         self.rss_by_pid: dict[int, int] = {}
         self.browser_rss = 0  # the most all browser processes held at one time
         self.cpu_by_pid: dict[int, tuple[str, float]] = {}  # kind, CPU seconds so far
-        # The largest single process's RSS, its peak in each second of the run; and
-        # the same of each kind's largest (a worker, a renderer, the driver).
-        self.second_peaks: list[int] = []
-        self._second = (time.monotonic(), 0)
-        self.kind_peaks: dict[str, list[int]] = {}
-        self._kind_second: dict[str, int] = {}
+        # Each second of the run: the peak RSS of each kind's largest process (a
+        # worker, a renderer, the driver); the largest of them is the largest process's.
+        self.seconds: list[dict[str, int]] = []
+        self._second = (time.monotonic(), dict[str, int]())
         self.running = True
 
     def run(self) -> None:
@@ -205,7 +203,7 @@ class Sampler(threading.Thread):
             time.sleep(0.1)
 
     def sample(self) -> None:
-        browser = largest = 0
+        browser = 0
         by_kind: dict[str, int] = {}
         for process in [self.me, *self.me.children(recursive=True)]:
             try:
@@ -218,24 +216,31 @@ class Sampler(threading.Thread):
                 continue
             self.cpu_by_pid[process.pid] = (kind, times.user + times.system)
             self.rss_by_pid[process.pid] = max(rss, self.rss_by_pid.get(process.pid, 0))
-            largest = max(largest, rss)
             by_kind[kind] = max(rss, by_kind.get(kind, 0))
         self.browser_rss = max(self.browser_rss, browser)
-        began, peak = self._second
+        began, peaks = self._second
         if time.monotonic() - began >= 1:
-            self.second_peaks.append(peak)
-            self._second = (time.monotonic(), largest)
-            for kind, kind_peak in self._kind_second.items():
-                self.kind_peaks.setdefault(kind, []).append(kind_peak)
-            self._kind_second = by_kind
+            self.seconds.append(peaks)
+            self._second = (time.monotonic(), by_kind)
         else:
-            self._second = (began, max(peak, largest))
             for kind, rss in by_kind.items():
-                self._kind_second[kind] = max(rss, self._kind_second.get(kind, 0))
+                peaks[kind] = max(rss, peaks.get(kind, 0))
 
     def stop(self) -> None:
         self.sample()
         self.running = False
+
+    def second_peaks(self) -> list[int]:
+        """The largest process's peak RSS in each second."""
+        return [max(peaks.values()) for peaks in self.seconds if peaks]
+
+    def kind_peaks(self) -> dict[str, list[int]]:
+        """Each kind's largest process's peak RSS in each second it ran."""
+        found: dict[str, list[int]] = {}
+        for peaks in self.seconds:
+            for kind, rss in peaks.items():
+                found.setdefault(kind, []).append(rss)
+        return found
 
     def peak_rss(self) -> int:
         return max(self.rss_by_pid.values())
