@@ -38,7 +38,7 @@ from ..pdf.pages import join_pdfs, split_pages
 from ..theme import Theme
 from .browser import chromium_path, chromium_version
 from .part import BillPage, compose, group_bills, split_bill
-from .printed import document_info, normalise, with_options
+from .printed import ARCHIVE_VERSION, archiver, document_info, normalise, with_options
 from .protocol import MAX_PAGES
 from .registry import CHROMIUM
 from .session import PageSession, finding_error
@@ -105,28 +105,22 @@ class ChromiumEngine:
         self, bills: Sequence[tuple[str, str, Bill]], options: PdfOptions
     ) -> list[bytes | BillError]:
         """One PDF per bill with ``options``. Archive copies are cut from a part as
-        print files are, then each gets its own data and identification; a tagged
-        file is printed one bill per document, because a structure tree does not
-        survive cutting a document into pages."""
+        print files are, each given its own data and identification as it is cut; a
+        tagged file is printed one bill per document, because a structure tree does
+        not survive cutting a document into pages."""
         if options.plain:
             raise UsageError("write_each_with is for archive and tagged files")
         jobs = [(html, ref) for html, ref, _ in bills]
         pages = [split_bill(html) for html, _ in jobs]
+        if not options.tagged:
+            return self._cut(jobs, pages, [bill for _, _, bill in bills])
         results: list[bytes | BillError] = []
-        if options.tagged:
-            for job, page in zip(jobs, pages, strict=True):
-                laid = self._lay_out([job], [page], tagged=True)
-                results.append(laid.errors[0] or laid.pdf or b"")
-        else:
-            laid = self._lay_out(jobs, pages)
-            results = [error if error is not None else b"" for error in laid.errors]
-            if laid.pdf is not None:
-                infos = [document_info(pages[i]) for i in laid.printed]
-                for i, pdf in zip(laid.printed, split_pages(laid.pdf, infos), strict=True):
-                    results[i] = pdf
-        for i, (result, page) in enumerate(zip(results, pages, strict=True)):
-            if isinstance(result, bytes):
-                results[i] = with_options(result, document_info(page), bills[i][2], options)
+        for job, page, (_, _, bill) in zip(jobs, pages, bills, strict=True):
+            laid = self._lay_out([job], [page], tagged=True)
+            outcome = laid.errors[0] or laid.pdf or b""
+            if isinstance(outcome, bytes):
+                outcome = with_options(outcome, document_info(page), bill, options)
+            results.append(outcome)
         return results
 
     def write_merged(
@@ -142,14 +136,26 @@ class ChromiumEngine:
 
     def write_each(self, bills: Sequence[tuple[str, str]]) -> list[bytes | BillError]:
         """One PDF per bill, each with its own title and dates, cut from one document."""
-        pages = [split_bill(html) for html, _ in bills]
+        return self._cut(bills, [split_bill(html) for html, _ in bills])
+
+    def _cut(
+        self,
+        bills: Sequence[tuple[str, str]],
+        pages: Sequence[BillPage | None],
+        archived: Sequence[Bill] = (),
+    ) -> list[bytes | BillError]:
+        """The bills laid out together and cut into one PDF each; archive copies of
+        ``archived`` (the same bills as data) when given."""
         laid = self._lay_out(bills, pages)
         results: list[bytes | BillError] = [
             error if error is not None else b"" for error in laid.errors
         ]
         if laid.pdf is not None:
             infos = [document_info(pages[i]) for i in laid.printed]
-            for i, pdf in zip(laid.printed, split_pages(laid.pdf, infos), strict=True):
+            then = [archiver(archived[i]) for i in laid.printed] if archived else []
+            version = ARCHIVE_VERSION if archived else ""
+            files = split_pages(laid.pdf, infos, then=then, min_version=version)
+            for i, pdf in zip(laid.printed, files, strict=True):
                 results[i] = pdf
         return results
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Callable
 from typing import Any
 
 from ..bill.model import Bill
@@ -35,20 +36,31 @@ def document_info(page: BillPage | None, title: str = "") -> DocumentInfo:
     )
 
 
+# PDF/A-3 is based on PDF 1.7.
+ARCHIVE_VERSION = "1.7"
+
+
+def archiver(bill: Bill) -> Callable[[Any], None]:
+    """What makes a ``pikepdf.Pdf`` whose metadata is already the bill's an archive
+    copy of ``bill`` (``save``'s ``then``; saved with ``ARCHIVE_VERSION``)."""
+
+    def archive(document: Any) -> None:
+        make_archive(document, bill)
+
+    return archive
+
+
 def with_options(pdf: bytes, info: DocumentInfo, bill: Bill, options: PdfOptions) -> bytes:
     """A bill's ``pdf`` (one page, as printed, tagged if ``options.tagged``) with its
     metadata, made an archive copy of ``bill`` if ``options.archive``."""
     import pikepdf
-
-    def archive(document: Any) -> None:
-        make_archive(document, bill)
 
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
         if options.tagged:
             renumber_structure_ids(document)
         if not options.archive:
             return save(document, info)
-        return save(document, info, then=archive, min_version="1.7")
+        return save(document, info, then=archiver(bill), min_version=ARCHIVE_VERSION)
 
 
 def normalise(pdf: bytes, info: DocumentInfo, *, share: bool = False) -> bytes:

@@ -55,11 +55,19 @@ class DocumentInfo:
     producer: str = ""
 
 
-def split_pages(pdf: bytes, infos: Sequence[DocumentInfo]) -> list[bytes]:
+def split_pages(
+    pdf: bytes,
+    infos: Sequence[DocumentInfo],
+    *,
+    then: Sequence[Callable[[Any], None]] = (),
+    min_version: str = "",
+) -> list[bytes]:
     """One PDF per page of ``pdf``, page ``i`` with ``infos[i]`` as its metadata,
     carrying only what its own page uses and drawn as the first page of ``pdf``
     would be (``subset.own_glyphs``): its bytes do not depend on the other pages of
-    ``pdf``, nor on where in it the page was."""
+    ``pdf``, nor on where in it the page was. ``then[i]``, when given, finishes page
+    ``i``'s file before it is saved (as ``save``'s ``then``: an archive copy's own
+    parts), so a file is written once, not cut and then opened again."""
     import pikepdf
 
     from .placement import document_matrix
@@ -71,11 +79,12 @@ def split_pages(pdf: bytes, infos: Sequence[DocumentInfo]) -> list[bytes]:
         if len(document.pages) > 1:
             contents = document.pages[0].obj.Contents.wrap_in_array()
             first = document_matrix(b"\n".join(s.read_bytes() for s in contents))
-        for page, info in zip(document.pages, infos, strict=True):
+        for i, (page, info) in enumerate(zip(document.pages, infos, strict=True)):
             with pikepdf.Pdf.new() as single:
                 single.pages.append(page)
                 own_glyphs(single, first)
-                results.append(save(single, info))
+                finish = then[i] if then else None
+                results.append(save(single, info, then=finish, min_version=min_version))
     return results
 
 
