@@ -100,9 +100,19 @@ def start(coalesce: bool) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not get ready")
 
 
+_clients = threading.local()
+# How often a row looks at the server's count of answers: each look is a render of
+# /metrics in the server's event loop.
+POLL_S = 0.25
+
+
 def answered(url: str) -> float:
-    """How many bill requests the server has answered (its own /metrics)."""
-    text = httpx.get(url + "/metrics").text
+    """How many bill requests the server has answered (its own /metrics), asked over
+    one kept-alive connection per thread."""
+    client: httpx.Client | None = getattr(_clients, "client", None)
+    if client is None:
+        client = _clients.client = httpx.Client(timeout=30)
+    text = client.get(url + "/metrics").text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
@@ -134,7 +144,7 @@ def load(url: str, bills: Path, concurrency: int, count: int, limit_s: int) -> d
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         while tool.poll() is None and answered(url) - before < count:
-            time.sleep(0.1)
+            time.sleep(POLL_S)
         seconds = time.perf_counter() - began
         done = answered(url) - before
         tool.send_signal(signal.SIGINT)
