@@ -10,6 +10,7 @@ import ctypes
 import io
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 from conftest import EXAMPLE_NAMES, ROOT, run_tool
+from pikepdf.models.metadata import decode_pdf_date
 from typer.testing import CliRunner
 
 from alseco_bill import Bill, PdfOptions, Renderer, render_batch
@@ -113,6 +115,10 @@ def test_archive_identifies_as_pdfa_3b_with_output_intent(
         meta = pdf.open_metadata()
         assert meta["pdfaid:part"] == "3"
         assert meta["pdfaid:conformance"] == "B"
+        # The packet says what the info dictionary says (PDF/A asks them to agree).
+        assert meta["dc:title"] == str(pdf.docinfo.Title)
+        created = decode_pdf_date(str(pdf.docinfo.CreationDate))
+        assert datetime.fromisoformat(meta["xmp:CreateDate"]) == created
         assert pdf.pdf_version == "1.7"
         intents = list(pdf.Root.OutputIntents)
         assert len(intents) == 1
