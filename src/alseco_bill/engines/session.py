@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 # A body replaced in place leaves its nodes and layout to Blink's garbage collector,
 # which, with no script running, lets them pile up to half a gigabyte (about 2 MB a
-# bill) before it runs. Collected after this many bills, a renderer holds about
-# 300 MB at most, for about 1.5 ms of the renderer's CPU a bill.
+# bill) before it runs. Collected after this many bills (about 150 ms each time),
+# a renderer's own memory stays under about 350 MB over a page's life.
 COLLECT_AFTER = 100
 # What the collector does not take back still grows a little (about 5 MB per 100
 # bills); a fresh page after this many bills keeps a run of a million bills as small
