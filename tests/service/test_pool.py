@@ -6,8 +6,9 @@ import asyncio
 import time
 
 import pytest
+from conftest import EXAMPLES
 
-from alseco_bill.runs.worker import Settings
+from alseco_bill.runs.worker import Settings, renderer_for
 from alseco_bill.service import pool
 from alseco_bill.service.pool import Job, Pool
 
@@ -75,3 +76,21 @@ def test_gathering_stops_when_nothing_more_comes() -> None:
         return time.monotonic() - began
 
     assert asyncio.run(gathered()) < 15  # one step, not the 30 s it may wait
+
+
+def test_a_worker_builds_its_engine_again_after_renew_after_bills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(pool._printed, "bills", 0)
+    text = (EXAMPLES / "city-ru.json").read_text("utf-8")
+    settings = Settings()
+    engines = []
+    try:
+        for _ in range(3):
+            outcome = pool._render(settings, [Job(text)], renew_after=2)
+            assert isinstance(outcome[0], bytes), outcome
+            engines.append(renderer_for(settings).engine)
+    finally:
+        renderer_for(settings).close()
+    assert engines[0] is engines[1]
+    assert engines[2] is not engines[1]

@@ -38,7 +38,7 @@ from ..runs.worker import Settings
 from ..theme import Theme
 from .auth import token_name
 from .metrics import Metrics
-from .pool import Job, Pool
+from .pool import RENEW_AFTER, Job, Pool
 from .problems import Problem, from_bill_error
 
 log = logging.getLogger("alseco_bill.service")
@@ -55,7 +55,7 @@ class ServiceConfig:
     deadline_s: float = 30.0
     max_queue: int = 64
     coalesce: bool = True
-    renew_after: int = 2000
+    renew_after: int = RENEW_AFTER
 
 
 def create_app(config: ServiceConfig | None = None) -> Starlette:

@@ -59,6 +59,11 @@ _printed = {"bills": 0}  # by this worker's engine since it was (re)built
 # the last answers bring (at most; it stops once the queue no longer grows).
 GATHER_S = 0.03
 _GATHER_STEP_S = 0.004
+# A worker's engine is built again after this many bills. Its page's memory is bounded
+# on its own (``engines.session``); this bounds what the browser's other processes
+# keep. A renewal stops the worker for a browser's start, 3 s or so, which the
+# requests behind it wait for: at 2,000 it was the tail of a busy server's latency.
+RENEW_AFTER = 10_000
 
 
 def _warm(settings: Settings) -> None:
@@ -140,7 +145,7 @@ class Pool:
         max_queue: int = 64,
         part_size: int = 50,
         coalesce: bool = True,
-        renew_after: int = 2000,
+        renew_after: int = RENEW_AFTER,
         on_document: Callable[[int], None] = lambda bills: None,
         on_gone: Callable[[], None] = lambda: None,
     ) -> None:
