@@ -7,6 +7,7 @@ replaced from the bill's own head (its title, language, author and print date).
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 from collections.abc import Callable
@@ -43,11 +44,7 @@ ARCHIVE_VERSION = "1.7"
 def archiver(bill: Bill) -> Callable[[Any], None]:
     """What makes a ``pikepdf.Pdf`` whose metadata is already the bill's an archive
     copy of ``bill`` (``save``'s ``then``; saved with ``ARCHIVE_VERSION``)."""
-
-    def archive(document: Any) -> None:
-        make_archive(document, bill)
-
-    return archive
+    return functools.partial(make_archive, bill=bill)
 
 
 def with_options(pdf: bytes, info: DocumentInfo, bill: Bill, options: PdfOptions) -> bytes:
