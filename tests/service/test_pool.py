@@ -1,4 +1,4 @@
-"""How the pool forms its batches: shared among free workers, gathered under load."""
+"""How the pool forms its batches: equal shares for the workers, gathered under load."""
 
 from __future__ import annotations
 
@@ -8,36 +8,56 @@ import time
 import pytest
 from conftest import EXAMPLES
 
+from alseco_bill import Renderer
 from alseco_bill.runs.worker import Settings, renderer_for
 from alseco_bill.service import pool
 from alseco_bill.service.pool import Job, Pool
 
+BILL = Renderer().parse((EXAMPLES / "city-ru.json").read_bytes())
+
 
 def _queue(target: Pool, count: int) -> None:
     loop = asyncio.get_running_loop()
-    for i in range(count):
-        waiting = pool._Waiting(Job(str(i)), loop.create_future(), time.monotonic() + 30)
+    for _ in range(count):
+        waiting = pool._Waiting(Job(BILL), loop.create_future(), time.monotonic() + 30)
         target.queue.append(waiting)
 
 
-def test_the_free_workers_share_what_waits() -> None:
+def _took(target: Pool) -> int:
+    """How many bills a worker coming free takes (they are then being printed)."""
+    batch = target._take()
+    target.in_flight += len(batch)
+    return len(batch)
+
+
+def test_workers_coming_free_together_share_what_waits() -> None:
     async def batches() -> list[int]:
         target = Pool(Settings(), workers=2, part_size=50)
         _queue(target, 21)
-        target._free = 2  # both workers came free at once
-        first = len(target._take())
-        target._free = 1
-        return [first, len(target._take())]
+        return [_took(target), _took(target)]
 
     assert asyncio.run(batches()) == [11, 10]
+
+
+def test_a_worker_takes_its_share_of_all_the_bills_not_of_the_queue() -> None:
+    async def batches() -> list[int]:
+        target = Pool(Settings(), workers=2, part_size=50)
+        target.in_flight = 7  # the other worker prints a document of 7
+        _queue(target, 18)  # the clients of this worker's last document came back
+        took = _took(target)
+        target.in_flight -= 7  # the other's document is done: its 7 clients come back
+        _queue(target, 7)
+        return [took, _took(target)]
+
+    # 13 of the 25 bills, then 12: from 18 and 7, two documents of about the same size.
+    assert asyncio.run(batches()) == [13, 12]
 
 
 def test_a_part_is_the_most_a_worker_takes() -> None:
     async def batch() -> int:
         target = Pool(Settings(), workers=2, part_size=50)
-        _queue(target, 80)
-        target._free = 1
-        return len(target._take())
+        _queue(target, 130)
+        return _took(target)
 
     assert asyncio.run(batch()) == 50
 
@@ -78,16 +98,23 @@ def test_gathering_stops_when_nothing_more_comes() -> None:
     assert asyncio.run(gathered()) < 15  # one step, not the 30 s it may wait
 
 
+def test_engines_live_between_three_quarters_of_renew_after_and_all_of_it() -> None:
+    lives = {pool.engine_life(10_000) for _ in range(50)}
+    assert min(lives) >= 7_500
+    assert max(lives) <= 10_000
+    assert len(lives) > 10  # drawn: two workers do not renew at the same moment
+
+
 def test_a_worker_builds_its_engine_again_after_renew_after_bills(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(pool._printed, "bills", 0)
-    text = (EXAMPLES / "city-ru.json").read_text("utf-8")
+    monkeypatch.setitem(pool._printed, "life", 0)
     settings = Settings()
     engines = []
     try:
         for _ in range(3):
-            outcome = pool._render(settings, [Job(text)], renew_after=2)
+            outcome = pool._render(settings, [Job(BILL)], renew_after=2)
             assert isinstance(outcome[0], bytes), outcome
             engines.append(renderer_for(settings).engine)
     finally:

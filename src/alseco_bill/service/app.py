@@ -96,10 +96,10 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         except InvalidBillError as exc:
             raise from_bill_error(exc) from None
 
-    async def printed(request: Request, bill: Bill, body: bytes) -> tuple[bytes, int]:
+    async def printed(request: Request, bill: Bill) -> tuple[bytes, int]:
         archive = _flag(request, "archive")
         tagged = _flag(request, "tagged")
-        job = Job(body.decode("utf-8"), archive, tagged)  # filled by the worker
+        job = Job(bill, archive, tagged)  # filled by the worker
         deadline = request.state.started + config.deadline_s
         gone = asyncio.Event()
 
@@ -125,30 +125,30 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         digest = hashlib.sha256(engine_version.encode() + b"\0" + data).hexdigest()
         return f'"{digest[:32]}"'
 
-    async def pdf(request: Request, bill: Bill, body: bytes) -> Response:
-        data, _ = await printed(request, bill, body)
+    async def pdf(request: Request, bill: Bill) -> Response:
+        data, _ = await printed(request, bill)
         name = f"{bill.account}-{bill.period:%Y-%m}.pdf"
         headers = {"Content-Disposition": f'inline; filename="{name}"', "ETag": etag(data)}
         return Response(data, media_type="application/pdf", headers=headers)
 
-    async def png(request: Request, bill: Bill, body: bytes) -> Response:
+    async def png(request: Request, bill: Bill) -> Response:
         page = _number(request, "page", 1, 1, 1)
         dpi = _number(request, "dpi", 100, 36, 300)
-        data, _ = await printed(request, bill, body)
+        data, _ = await printed(request, bill)
         image = png_bytes(rasterize(data, dpi)[page - 1], fast=True)
         return Response(image, media_type="image/png", headers={"ETag": etag(image)})
 
-    async def html(request: Request, bill: Bill, body: bytes) -> Response:
+    async def html(request: Request, bill: Bill) -> Response:
         try:
             return Response(renderer.html(bill), media_type="text/html; charset=utf-8")
         except BillError as exc:
             raise from_bill_error(exc) from None
 
-    async def validate(request: Request, bill: Bill, body: bytes) -> Response:
+    async def validate(request: Request, bill: Bill) -> Response:
         return JSONResponse({"valid": True, "account": bill.account})
 
     def bill_route(
-        handler: Callable[[Request, Bill, bytes], Awaitable[Response]],
+        handler: Callable[[Request, Bill], Awaitable[Response]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -162,7 +162,7 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
                 body += chunk
                 if len(body) > config.max_body:
                     raise Problem(413, "body-too-large", f"at most {config.max_body} bytes")
-            return await handler(request, read_bill(body), body)
+            return await handler(request, read_bill(body))
 
         return endpoint
 

@@ -11,9 +11,10 @@ Under load, answers go out a batch at a time and their clients' next requests co
 back together, a few milliseconds apart (each is read and checked by the server
 first). A worker that comes free while another is busy therefore gathers for a
 moment (``GATHER_S``, while the queue still grows) before it takes, and takes its
-share of what waits (split among the workers free to take it): one document of
-many instead of a cascade of small ones, which is where the throughput and the
-even latency of coalescing come from. A lone request on an idle server is taken at
+share (of all the bills waiting or being printed, split among all the workers):
+one document of many instead of a cascade of small ones, and documents of about
+the same size, which is where the throughput and the even latency of coalescing
+come from. A lone request on an idle server is taken at
 once.
 
 A worker that dies takes its batch with it: the pool is rebuilt and the batch tried
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -44,9 +46,10 @@ from .problems import Problem
 
 @dataclass(frozen=True)
 class Job:
-    """One bill to print: its JSON (checked by the server, read and filled here)."""
+    """One bill to print, as the server read it (pickled to the worker in a fifth of
+    the time it takes to read its JSON again), filled here."""
 
-    text: str
+    bill: Bill
     archive: bool = False
     tagged: bool = False
 
@@ -54,16 +57,23 @@ class Job:
 Outcome = bytes | BillError | str  # a PDF, the bill's own error, or an unexpected error
 
 
-_printed = {"bills": 0}  # by this worker's engine since it was (re)built
+_printed = {"bills": 0, "life": 0}  # by this worker's engine since it was (re)built
 # How long a worker that came free under load waits for the burst of requests that
 # the last answers bring (at most; it stops once the queue no longer grows).
-GATHER_S = 0.03
-_GATHER_STEP_S = 0.004
-# A worker's engine is built again after this many bills. Its page's memory is bounded
-# on its own (``engines.session``); this bounds what the browser's other processes
-# keep. A renewal stops the worker for a browser's start, 3 s or so: at 2,000 a busy
-# server made 21.9 bills/s, at 10,000 26.5 (its p99 stayed at 2.2-2.3 s).
+GATHER_S = 0.06
+_GATHER_STEP_S = 0.012
+# A worker's engine is built again after at most this many bills (and at least three
+# quarters of it, drawn for each engine: workers that share the load equally would
+# otherwise renew theirs at the same moment, and no one would print for a while).
+# Its page's memory is bounded on its own (``engines.session``); this bounds what the
+# browser's other processes keep. A renewal stops the worker for a browser's start,
+# 3 s or so: at 2,000 a busy server made 21.9 bills/s, at 10,000 26.5.
 RENEW_AFTER = 10_000
+
+
+def engine_life(renew_after: int) -> int:
+    """How many bills a new engine prints before it is built again (``RENEW_AFTER``)."""
+    return renew_after - random.randrange(renew_after // 4 + 1)
 
 
 def _warm(settings: Settings) -> None:
@@ -75,15 +85,17 @@ def _warm(settings: Settings) -> None:
 
 def _render(settings: Settings, jobs: list[Job], renew_after: int) -> list[Outcome]:
     """Every job's PDF: plain ones laid out together, archive or tagged ones alone.
-    The engine is closed and built again after ``renew_after`` bills (memory)."""
+    The engine is closed and built again after ``renew_after`` bills at most (memory)."""
     renderer = renderer_for(settings)
-    if _printed["bills"] >= renew_after:
+    if not _printed["life"]:
+        _printed["life"] = engine_life(renew_after)
+    if _printed["bills"] >= _printed["life"]:
         renderer.close()  # the next use builds a new engine (a new browser)
-        _printed["bills"] = 0
+        _printed["bills"] = _printed["life"] = 0
     _printed["bills"] += len(jobs)
     outcomes: list[Outcome] = [""] * len(jobs)
     try:
-        bills = [renderer.parse(job.text) for job in jobs]
+        bills = [job.bill for job in jobs]
         pages: list[tuple[int, str]] = []
         for i, (job, bill) in enumerate(zip(jobs, bills, strict=True)):
             try:
@@ -158,7 +170,6 @@ class Pool:
         self.on_gone = on_gone
         self.queue: deque[_Waiting] = deque()
         self.in_flight = 0
-        self._free = 0  # workers waiting for bills
         self.ready = False
         self._wake = asyncio.Event()
         self._executor: ProcessPoolExecutor | None = None
@@ -215,7 +226,12 @@ class Pool:
     def _take(self) -> list[_Waiting]:
         batch: list[_Waiting] = []
         now = time.monotonic()
-        share = -(-len(self.queue) // max(1, self._free))  # the free workers share it
+        # A worker's share is of every bill waiting or being printed, not only of the
+        # queue: under a steady load the clients of one document come back together,
+        # so documents keep their sizes, and a worker taking the whole queue kept
+        # documents of 18 and 7 at 32 clients (the 18 waited longest). Equal shares
+        # even the documents out within a few turns.
+        share = -(-(len(self.queue) + self.in_flight) // self.workers)
         while self.queue and len(batch) < min(self.part_size, share):
             waiting = self.queue.popleft()
             if waiting.future.done() or waiting.deadline <= now:
@@ -230,16 +246,12 @@ class Pool:
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            self._free += 1
-            try:
-                while not self.queue:
-                    self._wake.clear()
-                    await self._wake.wait()
-                if self.in_flight and self.part_size > 1:
-                    await self._gather()
-                batch = self._take()
-            finally:
-                self._free -= 1
+            while not self.queue:
+                self._wake.clear()
+                await self._wake.wait()
+            if self.in_flight and self.part_size > 1:
+                await self._gather()
+            batch = self._take()
             if not batch:
                 continue
             self.in_flight += len(batch)
