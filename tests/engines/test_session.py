@@ -103,3 +103,10 @@ def test_replaced_bodies_are_collected_after_some_bills(monkeypatch: pytest.Monk
     # Uncollected, the eight bills' nodes would add up to about six times the first's
     # (Blink collects on its own only when idle); collected, at most four bills' stay.
     assert max(nodes) <= 4 * nodes[0], nodes
+
+
+def test_pages_live_between_three_quarters_of_fresh_page_after_and_all_of_it() -> None:
+    lives = {session._page_life() for _ in range(50)}
+    assert min(lives) >= session.FRESH_PAGE_AFTER * 3 // 4
+    assert max(lives) <= session.FRESH_PAGE_AFTER
+    assert len(lives) > 10  # drawn: two workers do not renew their pages together
