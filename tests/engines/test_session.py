@@ -105,8 +105,9 @@ def test_replaced_bodies_are_collected_after_some_bills(monkeypatch: pytest.Monk
     assert max(nodes) <= 4 * nodes[0], nodes
 
 
-def test_pages_live_between_three_quarters_of_fresh_page_after_and_all_of_it() -> None:
-    lives = {session._page_life() for _ in range(50)}
-    assert min(lives) >= session.FRESH_PAGE_AFTER * 3 // 4
-    assert max(lives) <= session.FRESH_PAGE_AFTER
-    assert len(lives) > 10  # drawn: two workers do not renew their pages together
+@pytest.mark.parametrize("limit", [session.FRESH_PAGE_AFTER, 10_000])  # pages, engines
+def test_lives_are_drawn_between_three_quarters_of_the_limit_and_all_of_it(limit: int) -> None:
+    lives = {session.drawn_life(limit) for _ in range(50)}
+    assert min(lives) >= limit * 3 // 4
+    assert max(lives) <= limit
+    assert len(lives) > 10  # drawn: two workers do not renew at the same moment

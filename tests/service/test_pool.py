@@ -98,13 +98,6 @@ def test_gathering_stops_when_nothing_more_comes() -> None:
     assert asyncio.run(gathered()) < 15  # one step, not the 30 s it may wait
 
 
-def test_engines_live_between_three_quarters_of_renew_after_and_all_of_it() -> None:
-    lives = {pool.engine_life(10_000) for _ in range(50)}
-    assert min(lives) >= 7_500
-    assert max(lives) <= 10_000
-    assert len(lives) > 10  # drawn: two workers do not renew at the same moment
-
-
 def test_a_worker_builds_its_engine_again_after_renew_after_bills(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

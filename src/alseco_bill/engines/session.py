@@ -2,8 +2,8 @@
 
 A ``PageSession`` keeps one page (and its browser context) for all it prints, served
 by a ``ThemeOrigin``; it has the page's garbage collected after ``COLLECT_AFTER``
-bills and replaces the page after at most ``FRESH_PAGE_AFTER``, and drops a page that failed
-(crashed, hung) so the next document gets a fresh one. When the browser or the
+bills and replaces the page after at most ``FRESH_PAGE_AFTER``, and drops a page
+that failed (crashed, hung) so the next document gets a fresh one. When the browser or the
 page's renderer died, that is no bill's fault: it raises
 ``EngineCrashedError`` (the part is printed again by whoever asked) and the next page
 comes from a new browser if the old one is gone. It must stay in the thread that made
@@ -50,13 +50,12 @@ if TYPE_CHECKING:
 # bill) before it runs. Collected after this many bills (about 150 ms each time),
 # a renderer's own memory stays flat: 325-390 MB from 250 bills to 10,000 (parts of 50).
 COLLECT_AFTER = 100
-# A page lives at most this many bills, at least three quarters of it (drawn for each
-# page, so that two workers sharing a load equally do not renew theirs at the same
-# moment: at 32 clients both once did, and the requests of both documents waited
-# 3 s). In one process, a page's renderer stays flat to 10,000 bills, yet a service
-# whose pages lived that long grew by 16-18 % from 1,000 requests to 5,000 (all its
-# processes' RSS). A new page stops its engine for 0.6-0.9 s (a renderer, the fonts;
-# 2-3 s on a loaded machine).
+# A page lives at most this many bills, at least three quarters of it (``drawn_life``:
+# at 32 clients two workers once renewed theirs at the same moment, and the requests
+# of both documents waited 3 s). In one process, a page's renderer stays flat to
+# 10,000 bills, yet a service whose pages lived that long grew by 16-18 % from 1,000
+# requests to 5,000 (all its processes' RSS). A new page stops its engine for
+# 0.6-0.9 s (a renderer, the fonts; 2-3 s on a loaded machine).
 FRESH_PAGE_AFTER = 2000
 MEASURE_JS = resources.files(__package__).joinpath("measure.js").read_text(encoding="utf-8")
 # The page's new body, once its images are loaded (or failed: the origin says why)
@@ -127,8 +126,11 @@ class WidthFinding(TypedDict):
 Finding = HeightFinding | WidthFinding
 
 
-def _page_life() -> int:
-    return FRESH_PAGE_AFTER - random.randrange(FRESH_PAGE_AFTER // 4 + 1)
+def drawn_life(limit: int) -> int:
+    """How many bills something renewed after at most ``limit`` lives: at least three
+    quarters of it, drawn, so that workers that share a load equally do not renew
+    theirs (a page, an engine) at the same moment."""
+    return limit - random.randrange(limit // 4 + 1)
 
 
 def finding_error(ref: str, finding: Finding | None) -> BillError | None:
@@ -149,7 +151,7 @@ class PageSession:
         self._page: Page | None = None
         self._context: BrowserContext | None = None
         self._bills_on_page = 0
-        self._page_life = _page_life()
+        self._page_life = drawn_life(FRESH_PAGE_AFTER)
         self._bills_uncollected = 0
         self._viewport = 0
         self._shown: _Frame | None = None  # what the page shows, if a body may replace it
@@ -278,7 +280,7 @@ class PageSession:
         """Close the page and its context; the browser stays for the next page."""
         context, self._context, self._page = self._context, None, None
         self._bills_on_page = self._bills_uncollected = 0
-        self._page_life = _page_life()
+        self._page_life = drawn_life(FRESH_PAGE_AFTER)
         self._shown = None
         if context is not None:
             context.close()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from multiprocessing import util
 
 from ..bill.model import Bill
 from ..engines import engine_for
+from ..engines.session import drawn_life
 from ..errors import BillError, EngineCrashedError, EngineError, TextOverflowError
 from ..pdf.options import PdfOptions
 from ..render import ref_of, with_fields
@@ -62,18 +62,13 @@ _printed = {"bills": 0, "life": 0}  # by this worker's engine since it was (re)b
 # the last answers bring (at most; it stops once the queue no longer grows).
 GATHER_S = 0.06
 _GATHER_STEP_S = 0.012
-# A worker's engine is built again after at most this many bills (and at least three
-# quarters of it, drawn for each engine: workers that share the load equally would
-# otherwise renew theirs at the same moment, and no one would print for a while).
+# A worker's engine is built again after at most this many bills (at least three
+# quarters of it, ``drawn_life``: workers that renewed theirs at the same moment would
+# leave no one printing for a while).
 # Its page's memory is bounded on its own (``engines.session``); this bounds what the
 # browser's other processes keep. A renewal stops the worker for a browser's start,
 # 3 s or so: at 2,000 a busy server made 21.9 bills/s, at 10,000 26.5.
 RENEW_AFTER = 10_000
-
-
-def engine_life(renew_after: int) -> int:
-    """How many bills a new engine prints before it is built again (``RENEW_AFTER``)."""
-    return renew_after - random.randrange(renew_after // 4 + 1)
 
 
 def _warm(settings: Settings) -> None:
@@ -88,7 +83,7 @@ def _render(settings: Settings, jobs: list[Job], renew_after: int) -> list[Outco
     The engine is closed and built again after ``renew_after`` bills at most (memory)."""
     renderer = renderer_for(settings)
     if not _printed["life"]:
-        _printed["life"] = engine_life(renew_after)
+        _printed["life"] = drawn_life(renew_after)
     if _printed["bills"] >= _printed["life"]:
         renderer.close()  # the next use builds a new engine (a new browser)
         _printed["bills"] = _printed["life"] = 0
