@@ -25,7 +25,10 @@ to the child's (``RUSAGE_CHILDREN``), even a process that ends between two sampl
 sampler thread in the child follows the tree with psutil for peak RSS (largest single
 process) and the browsers' peak RSS (all their processes together); for ``--rss``, the
 median of each second's peak of the largest process, and of each kind's largest
-(python: the main process or a worker; browser: usually a page's renderer). Prints ms
+(python: the main process or a worker; browser: usually a page's renderer). The
+samplers' own CPU (their thread's, in every process that has one) is the benchmark's,
+not the scenario's: it is taken off (it grows with the number of processes followed:
+a run of two workers and two browsers has three times b*'s). Prints ms
 and CPU ms per bill, bytes per bill and, for each of ours, how many times faster it is
 than each peer (wall clock) and its CPU per bill against (b*)'s and (b**)'s. One run
 of each scenario on a noisy machine: compare ratios from the same run.
@@ -143,7 +146,9 @@ def run_child(name: str, bills: Path) -> dict[str, Any]:
     if done.returncode:
         sys.exit(f"scenario {name} failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    result["cpu"] = _children_cpu() - before
+    # The samplers are the benchmark's instruments, not the scenario's work: they
+    # follow every process of the tree, so a scenario of more processes paid more.
+    result["cpu"] = _children_cpu() - before - result["sampler_cpu"]
     return result
 
 
@@ -165,10 +170,11 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
     sampler = Sampler()
     sampler.start()
     start = time.perf_counter()
-    count, size = SCENARIO_FUNCTIONS[name](bills)
+    count, size, nested = SCENARIO_FUNCTIONS[name](bills)
     wall = time.perf_counter() - start
     sampler.stop()
     return {
+        "sampler_cpu": sampler.cpu + nested,
         "bills": count,
         "wall": wall,
         "peak_rss_mb": sampler.peak_rss() / 2**20,
@@ -178,7 +184,7 @@ def measure(name: str, bills: Path) -> dict[str, Any]:
         },
         "browser_rss_mb": sampler.browser_rss / 2**20,
         "bytes_per_bill": size / count,
-        "cpu_by_kind": sampler.cpu_by_kind(),
+        "cpu_by_kind": sampler.cpu_by_kind(exclude=sampler.cpu + nested),
     }
 
 
@@ -196,10 +202,12 @@ class Sampler(threading.Thread):
         self.seconds: list[dict[str, int]] = []
         self._second = (time.monotonic(), dict[str, int]())
         self.running = True
+        self.cpu = 0.0  # this thread's own CPU seconds
 
     def run(self) -> None:
         while self.running:
             self.sample()
+            self.cpu = time.thread_time()
             time.sleep(0.1)
 
     def sample(self) -> None:
@@ -245,12 +253,14 @@ class Sampler(threading.Thread):
     def peak_rss(self) -> int:
         return max(self.rss_by_pid.values())
 
-    def cpu_by_kind(self) -> dict[str, float]:
+    def cpu_by_kind(self, exclude: float) -> dict[str, float]:
         """CPU seconds by kind of process, as last sampled (a process that ended
-        lost its last 0.1 s; the scenario's total CPU is counted exactly elsewhere)."""
+        lost its last 0.1 s; the scenario's total CPU is counted exactly elsewhere),
+        less ``exclude`` seconds of python: the samplers' own."""
         kinds: dict[str, float] = {}
         for kind, seconds in self.cpu_by_pid.values():
             kinds[kind] = kinds.get(kind, 0.0) + seconds
+        kinds["python"] = kinds.get("python", 0.0) - exclude
         return kinds
 
 
@@ -264,7 +274,7 @@ def _kind(process: psutil.Process) -> str:
     return "python"
 
 
-def plain_weasyprint(bills: Path) -> tuple[int, int]:
+def plain_weasyprint(bills: Path) -> tuple[int, int, float]:
     """(a): what a first version would do: no reuse of anything between bills."""
     import weasyprint
 
@@ -277,7 +287,7 @@ def plain_weasyprint(bills: Path) -> tuple[int, int]:
         html = renderer.html(renderer.parse(line))
         size += len(weasyprint.HTML(string=html, base_url=base).write_pdf())
         count += 1
-    return count, size
+    return count, size, 0.0
 
 
 @contextmanager
@@ -306,7 +316,7 @@ def filled(bills: Path) -> Iterator[str]:
         yield renderer.html(renderer.parse(line))
 
 
-def playwright_loop(bills: Path) -> tuple[int, int]:
+def playwright_loop(bills: Path) -> tuple[int, int, float]:
     """(b): one page, each bill written to a file, ``goto`` it, ``pdf``."""
     count = size = 0
     with users_chromium() as page, tempfile.TemporaryDirectory() as tmp:
@@ -316,10 +326,10 @@ def playwright_loop(bills: Path) -> tuple[int, int]:
             page.goto(bill.as_uri())
             size += len(page.pdf(prefer_css_page_size=True, print_background=True))
             count += 1
-    return count, size
+    return count, size, 0.0
 
 
-def playwright_one_document(bills: Path) -> tuple[int, int]:
+def playwright_one_document(bills: Path) -> tuple[int, int, float]:
     """(b*): every bill's body in one document, a page break after each, one ``pdf``."""
     head = ""
     bodies = []
@@ -338,10 +348,10 @@ def playwright_one_document(bills: Path) -> tuple[int, int]:
     pages = len(pdfium.PdfDocument(pdf))
     if pages != len(bodies):
         raise SystemExit(f"b*: {pages} pages for {len(bodies)} bills")
-    return len(bodies), len(pdf)
+    return len(bodies), len(pdf), 0.0
 
 
-def both_cores(bills: Path) -> tuple[int, int]:
+def both_cores(bills: Path) -> tuple[int, int, float]:
     """(b**): two (b*) processes at once, the first half of the bills and the second."""
     lines = bills.read_text(encoding="utf-8").splitlines(keepends=True)
     half = (len(lines) + 1) // 2
@@ -363,13 +373,14 @@ def both_cores(bills: Path) -> tuple[int, int]:
         raise SystemExit("b**: a half failed")
     found = [json.loads(out.splitlines()[-1]) for out in outputs]
     count = sum(r["bills"] for r in found)
-    return count, int(sum(r["bytes_per_bill"] * r["bills"] for r in found))
+    size = int(sum(r["bytes_per_bill"] * r["bills"] for r in found))
+    return count, size, sum(r["sampler_cpu"] for r in found)
 
 
 def batch(
     merge: int | None, engine: str = "weasyprint", *, archive: bool = False, tagged: bool = False
 ) -> Any:
-    def run(bills: Path) -> tuple[int, int]:
+    def run(bills: Path) -> tuple[int, int, float]:
         from alseco_bill import render_batch
 
         with tempfile.TemporaryDirectory() as out:
@@ -379,7 +390,7 @@ def batch(
             if not summary.complete or summary.rejected:
                 raise SystemExit(f"the run lost or rejected bills: {summary}")
             size = sum(p.stat().st_size for p in Path(out).rglob("*.pdf"))
-        return summary.rendered, size
+        return summary.rendered, size, 0.0
 
     return run
 
@@ -406,7 +417,8 @@ def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:>18}: {bills} bills in {r['wall']:.1f} s = {r['wall'] / bills * 1000:.1f} ms/bill;"
         f" CPU {r['cpu'] / bills * 1000:.0f} ms/bill; peak RSS {r['peak_rss_mb']:.0f} MB"
-        f"{browser}; {r['bytes_per_bill'] / 1000:.1f} KB/bill",
+        f"{browser}; {r['bytes_per_bill'] / 1000:.1f} KB/bill"
+        f" (the samplers' own CPU, not counted: {r['sampler_cpu'] / bills * 1000:.1f} ms/bill)",
         flush=True,
     )
     kinds = r.get("cpu_by_kind", {})

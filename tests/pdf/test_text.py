@@ -12,7 +12,7 @@ from conftest import run_tool
 
 from alseco_bill import Renderer, sample_bills
 from alseco_bill.engines.chromium import ChromiumEngine
-from alseco_bill.pdf.text import Widths, joined_text, widths_in
+from alseco_bill.pdf.text import Memo, Widths, joined_text, widths_in
 
 # Glyph 1 is 500 wide, glyph 2 is 250, everything else 1000 (/DW); size 8.
 WIDTHS: Widths = {1: 500.0, 2: 250.0, -1: 1000.0}
@@ -38,6 +38,17 @@ def test_glyphs_that_follow_on_join_and_the_others_keep_their_place() -> None:
     assert joined_text(OBJECT, widths) == (
         b"BT\n/F1 8 Tf\n1 0 0 -1 10 20 Tm\n[<000100020001> -62.5 <0003>] TJ\nET\n"
     )
+
+
+def test_a_memo_gives_each_repeated_object_the_same_array_at_its_own_place() -> None:
+    elsewhere = OBJECT.replace(b"10 20 Tm", b"10 300 Tm")
+    other_font = OBJECT.replace(b"/F1", b"/F2")
+    memo: Memo = {}
+    for content in (OBJECT, elsewhere, other_font, OBJECT):
+        assert joined_text(content, widths, memo) == joined_text(content, widths)
+    # One array for the first two (only their Tm differs); /F2 is not read.
+    assert len(memo) == 1
+    assert b"10 300 Tm" in joined_text(elsewhere, widths, memo)
 
 
 def test_a_string_that_follows_on_entirely_is_one_tj() -> None:

@@ -21,15 +21,15 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..pdf.text import Widths, joined_text, widths_in
+from ..pdf.text import Memo, Widths, joined_text, widths_in
 
 _BLOCK = re.compile(rb"(?m)^q\n[-0-9. ]+ re\nW\* n\nq\n[-0-9. ]+ cm\n")
 _NESTING = re.compile(rb"(?m)^[qQ]$")
-# The digits past the third decimal of a number of 1 or more (Skia writes .24, not
-# 0.24, so a scale below 1 is never shortened); a dot must precede them, so hex
-# strings (glyph codes) and names never match. Two fixed-width look-behinds keep
-# the replacement a constant, which is what makes this fast.
-_LONG_DECIMALS = re.compile(rb"(?:(?<=[1-9]\.[0-9]{3})|(?<=[0-9]{2}\.[0-9]{3}))[0-9]+")
+# A dot and four or more digits: a number whose digits past the third decimal go
+# (``shortened``). Searched from the dot, a literal the regex engine jumps to; the
+# same rule as a look-behind tried at every byte took two and a half times as long.
+_LONG_DECIMALS = re.compile(rb"\.[0-9]{4,}")
+_DIGITS = frozenset(b"0123456789")
 SMALLEST = 200  # bytes: sharing a smaller drawing saves nothing
 # A pattern (a gradient) or shading is placed by the page's space, not the drawing's:
 # drawn inside a form it would land elsewhere, so such a drawing is left in place.
@@ -43,12 +43,13 @@ def compact(document: Any) -> None:
     first = document.pages[0].obj.get("/Resources") if len(document.pages) else None
     pages: list[tuple[Any, bytes, list[tuple[int, int, bytes]]]] = []
     known: dict[tuple[int, int], Widths | None] = {}  # each font's widths, read once
+    memo: Memo = {}  # text objects that repeat from bill to bill, joined once
     for page in document.pages:
         contents = page.obj.get("/Contents")
         resources = page.obj.get("/Resources")
         if not isinstance(contents, pikepdf.Stream) or resources is None or first is None:
             continue
-        data = joined_text(contents.read_bytes(), widths_in(resources, known))
+        data = joined_text(contents.read_bytes(), widths_in(resources, known), memo)
         # Inline images and literal strings could hold bytes that look like operators
         # or numbers; names must mean the same objects on every page that shares.
         if b"BI\n" in data or b"(" in data or _names(resources) != _names(first):
@@ -76,7 +77,25 @@ def compact(document: Any) -> None:
             pieces += [data[done:start], f"{name} Do\n".encode()]
             done = end
         pieces.append(data[done:])
-        page.obj.Contents = pikepdf.Stream(document, _LONG_DECIMALS.sub(b"", b"".join(pieces)))
+        page.obj.Contents = pikepdf.Stream(document, shortened(b"".join(pieces)))
+
+
+def shortened(data: bytes) -> bytes:
+    """``data`` with three decimals kept of every number of 1 or more (Skia writes
+    .24, not 0.24, so a scale below 1 keeps all its digits); a digit must precede
+    the dot, so hex strings (glyph codes) and names never change."""
+    pieces = []
+    done = 0
+    for found in _LONG_DECIMALS.finditer(data):
+        dot = found.start()
+        if dot and (
+            data[dot - 1] in b"123456789"
+            or (dot > 1 and data[dot - 1] in _DIGITS and data[dot - 2] in _DIGITS)
+        ):
+            pieces.append(data[done : dot + 4])
+            done = found.end()
+    pieces.append(data[done:])
+    return b"".join(pieces)
 
 
 def _form(document: Any, drawing: bytes, resources: Any) -> Any:
@@ -91,7 +110,7 @@ def _form(document: Any, drawing: bytes, resources: Any) -> Any:
             if isinstance(value, pikepdf.Dictionary)
             else value
         )
-    form = pikepdf.Stream(document, _LONG_DECIMALS.sub(b"", drawing))
+    form = pikepdf.Stream(document, shortened(drawing))
     form.Type = pikepdf.Name.XObject
     form.Subtype = pikepdf.Name.Form
     # The block's clip still applies; the form's own box must not clip anything.

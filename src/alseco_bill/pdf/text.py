@@ -48,9 +48,19 @@ _SPACING = re.compile(rb"T[cwz]\n")
 Widths = dict[int, float]
 
 
-def joined_text(content: bytes, widths_of: Callable[[str], Widths | None]) -> bytes:
+# A text object's glyph lines, by their font's widths (the dictionary itself: one per
+# font of a document) and size → its ``TJ``. A print file's bills share their labels:
+# four in five text objects of a part are one seen before on another bill.
+Memo = dict[tuple[int, bytes, bytes], bytes]
+
+
+def joined_text(
+    content: bytes, widths_of: Callable[[str], Widths | None], memo: Memo | None = None
+) -> bytes:
     """``content`` with its text objects as ``TJ`` arrays; ``widths_of`` gives a font
-    resource's glyph widths (None: a font this does not read, left as it is)."""
+    resource's glyph widths (None: a font this does not read, left as it is). ``memo``
+    keeps each array for the next page of the same document (the same widths' objects:
+    it must not outlive them)."""
     for found in _SPACING.finditer(content):
         if found.start() and content[found.start() - 1] in b" \t\n\r\f\v":
             return content
@@ -62,13 +72,20 @@ def joined_text(content: bytes, widths_of: Callable[[str], Widths | None]) -> by
             widths = widths_of(name)
             fonts[name] = None if widths is None else (widths, {})
         font = fonts[name]
-        try:
-            size = float(match[2])
-            if font is None or size <= 0:
-                return match[0]
-            array = _array(match[4], *font, size)
-        except ValueError:
+        if font is None:
             return match[0]
+        key = (id(font[0]), match[2], match[4])
+        array = memo.get(key) if memo is not None else None
+        if array is None:
+            try:
+                size = float(match[2])
+                if size <= 0:
+                    return match[0]
+                array = _array(match[4], *font, size)
+            except ValueError:
+                return match[0]
+            if memo is not None:
+                memo[key] = array
         return b"\nBT\n" + match[1] + b" " + match[2] + b" Tf\n" + match[3] + b"\n" + array + b"ET"
 
     return _TEXT_OBJECT.sub(join, b"\n" + content)[1:]
