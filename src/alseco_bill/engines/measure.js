@@ -60,30 +60,35 @@
       return { kind: "height", pages: Math.ceil((sheet.height - SLACK) / height) };
     }
     // Nothing may end below the printable area: a block of fixed height does not
-    // grow the box, what sticks out of it is simply not printed.
+    // grow the box, what sticks out of it is simply not printed. And the foot sits
+    // at the bottom of a sheet of fixed height (bill.css): anything else of the sheet
+    // that runs into it means more than the sheet holds. Both from one pass over the
+    // box's elements (each rectangle is a call into the layout: half of this step).
+    const foot = box.querySelector(".sheet-foot");
+    const footSheet = foot && foot.parentElement;
     let lowest = -Infinity;
+    let aboveFoot = -Infinity;  // the lowest bottom of the foot's sheet outside the foot
     for (const element of box.querySelectorAll("*")) {
-      lowest = Math.max(lowest, element.getBoundingClientRect().bottom);
+      const bottom = element.getBoundingClientRect().bottom;
+      lowest = Math.max(lowest, bottom);
+      if (foot && element !== footSheet && footSheet.contains(element) && !foot.contains(element)) {
+        aboveFoot = Math.max(aboveFoot, bottom);
+      }
     }
     if (lowest - (sheet.top + height) > SLACK) {
       return { kind: "height", pages: Math.ceil((lowest - sheet.top - SLACK) / height) };
     }
-    // The foot sits at the bottom of a sheet of fixed height (bill.css): anything else
-    // of the sheet that runs into it means more than the sheet holds.
-    const foot = box.querySelector(".sheet-foot");
-    if (foot) {
-      const footTop = foot.getBoundingClientRect().top;
-      let bottom = -Infinity;
-      for (const element of foot.parentElement.querySelectorAll("*")) {
-        if (!foot.contains(element)) bottom = Math.max(bottom, element.getBoundingClientRect().bottom);
-      }
-      if (bottom - footTop > SLACK) return { kind: "height", pages: 2 };
+    if (foot && aboveFoot - foot.getBoundingClientRect().top > SLACK) {
+      return { kind: "height", pages: 2 };
     }
+    const columns = new Map();  // a block's rectangle, for each of its text nodes
     const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
     const range = document.createRange();
     for (let text = walker.nextNode(); text; text = walker.nextNode()) {
       if (!text.data.trim()) continue;
-      const column = blockOf(text.parentElement).getBoundingClientRect();
+      const block = blockOf(text.parentElement);
+      if (!columns.has(block)) columns.set(block, block.getBoundingClientRect());
+      const column = columns.get(block);
       range.selectNodeContents(text);
       for (const rect of range.getClientRects()) {
         if (rect.width === 0) continue;
