@@ -48,10 +48,12 @@ _SPACING = re.compile(rb"T[cwz]\n")
 Widths = dict[int, float]
 
 
-# A text object's glyph lines, by their font's widths (the dictionary itself: one per
-# font of a document) and size → its ``TJ``. A print file's bills share their labels:
-# four in five text objects of a part are one seen before on another bill.
-Memo = dict[tuple[int, bytes, bytes], bytes]
+# A text object's glyph lines, by their font's widths (the dictionary itself, by its
+# id: one per font of a document) and size → those widths and its ``TJ``. A print
+# file's bills share their labels: four in five text objects of a part are one seen
+# before on another bill. The widths are kept in the value so that no other
+# dictionary can take their id while the memo lives.
+Memo = dict[tuple[int, bytes, bytes], tuple[Widths, bytes]]
 
 
 def joined_text(
@@ -59,8 +61,8 @@ def joined_text(
 ) -> bytes:
     """``content`` with its text objects as ``TJ`` arrays; ``widths_of`` gives a font
     resource's glyph widths (None: a font this does not read, left as it is). ``memo``
-    keeps each array for the next page of the same document (the same widths' objects:
-    it must not outlive them)."""
+    keeps each array for the next page of the same document, whose fonts give the
+    same widths' dictionaries (``widths_in``'s ``known``)."""
     for found in _SPACING.finditer(content):
         if found.start() and content[found.start() - 1] in b" \t\n\r\f\v":
             return content
@@ -75,8 +77,10 @@ def joined_text(
         if font is None:
             return match[0]
         key = (id(font[0]), match[2], match[4])
-        array = memo.get(key) if memo is not None else None
-        if array is None:
+        known = memo.get(key) if memo is not None else None
+        if known is not None:
+            array = known[1]
+        else:
             try:
                 size = float(match[2])
                 if size <= 0:
@@ -85,7 +89,7 @@ def joined_text(
             except ValueError:
                 return match[0]
             if memo is not None:
-                memo[key] = array
+                memo[key] = (font[0], array)
         return b"\nBT\n" + match[1] + b" " + match[2] + b" Tf\n" + match[3] + b"\n" + array + b"ET"
 
     return _TEXT_OBJECT.sub(join, b"\n" + content)[1:]
