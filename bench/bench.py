@@ -27,8 +27,8 @@ process) and the browsers' peak RSS (all their processes together); for ``--rss`
 median of each second's peak of the largest process, and of each kind's largest
 (python: the main process or a worker; browser: usually a page's renderer). The
 samplers' own CPU (their thread's, in every process that has one) is the benchmark's,
-not the scenario's: it is taken off (it grows with the number of processes followed:
-a run of two workers and two browsers has three times b*'s). Prints ms
+not the scenario's: it is taken off (about 3 ms a sample, more with more processes to
+follow; b** has three samplers, its own and each half's). Prints ms
 and CPU ms per bill, bytes per bill and, for each of ours, how many times faster it is
 than each peer (wall clock) and its CPU per bill against (b*)'s and (b**)'s. One run
 of each scenario on a noisy machine: compare ratios from the same run.
