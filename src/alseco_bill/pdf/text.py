@@ -77,9 +77,9 @@ def joined_text(
         if font is None:
             return match[0]
         key = (id(font[0]), match[2], match[4])
-        known = memo.get(key) if memo is not None else None
-        if known is not None:
-            array = known[1]
+        cached = memo.get(key) if memo is not None else None
+        if cached is not None:
+            array = cached[1]
         else:
             try:
                 size = float(match[2])
