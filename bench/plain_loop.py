@@ -1,0 +1,130 @@
+"""The WeasyPrint plain loop over our templates, this checkout against another revision.
+
+    .venv/bin/python bench/plain_loop.py --against b17928e          # 40 bills, 6 rounds
+    .venv/bin/python bench/plain_loop.py --against HEAD --count 60 --rounds 8
+
+The loop is bench.py's (a): one ``weasyprint.HTML(...).write_pdf()`` per bill, default
+options, each bill parsed and filled by that revision's own package and templates. The
+revision is checked out in a temporary git worktree (removed at the end) and run with
+``PYTHONPATH`` pointing at its ``src``; both read the same bills (made by this checkout).
+
+On this noisy 2-core machine one loop after the other differed by up to 40 % between
+runs of the same code, so each round runs both loops AT ONCE, each pinned to its own
+core, and the next round swaps the cores: what slows the machine slows both. Each
+prints its process CPU ms a bill; the figure to quote is the median of the rounds'
+ratios (this checkout / the revision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default="", help="the git revision to compare with")
+    parser.add_argument("--count", type=int, default=40, help="bills a loop")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(f"{loop(Path(args.one)):.1f}")
+        return
+    if not args.against:
+        parser.error("--against REVISION is required")
+    with tempfile.TemporaryDirectory() as tmp:
+        bills = Path(tmp) / "bills.jsonl"
+        make_bills(bills, args.count)
+        other = Path(tmp) / "other"
+        git("worktree", "add", "--detach", str(other), args.against)
+        try:
+            compare(args.against, other, bills, args.rounds)
+        finally:
+            git("worktree", "remove", "--force", str(other))
+
+
+def make_bills(path: Path, count: int) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    from alseco_bill import sample_bills
+
+    with path.open("w", encoding="utf-8") as out:
+        for bill in sample_bills(count, seed=1):
+            out.write(bill.model_dump_json() + "\n")
+
+
+def git(*arguments: str) -> None:
+    subprocess.run(["git", *arguments], cwd=ROOT, check=True, capture_output=True)
+
+
+def compare(revision: str, other: Path, bills: Path, rounds: int) -> None:
+    sources = {"this checkout": ROOT / "src", revision: other / "src"}
+    ratios = []
+    print(f"ms a bill (process CPU), {bills.read_text().count(chr(10))} bills a loop")
+    for number in range(rounds):
+        cores = (number % 2, 1 - number % 2)
+        ms = run_together(list(sources.values()), cores, bills)
+        ratio = ms[0] / ms[1]
+        ratios.append(ratio)
+        print(
+            f"round {number + 1}: this checkout {ms[0]:.0f} (core {cores[0]}), "
+            f"{revision} {ms[1]:.0f} (core {cores[1]}): {ratio:.2f}"
+        )
+    print(
+        f"this checkout / {revision}: median {statistics.median(ratios):.2f} "
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}, {rounds} rounds)"
+    )
+
+
+def run_together(sources: list[Path], cores: tuple[int, int], bills: Path) -> list[float]:
+    """Both loops at once, each on its own core; their ms a bill, in ``sources`` order."""
+    children = []
+    try:
+        for source, core in zip(sources, cores, strict=True):
+            environment = {**os.environ, "PYTHONPATH": str(source)}
+            command = [sys.executable, __file__, "--one", str(bills)]
+            children.append(
+                subprocess.Popen(
+                    command,
+                    env=environment,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),  # type: ignore[misc]
+                )
+            )
+        outputs = [child.communicate(timeout=1800)[0] for child in children]
+    finally:
+        for child in children:  # a loop that failed or timed out ends with us
+            child.kill()
+            child.wait()
+    if any(child.returncode for child in children):
+        sys.exit("a loop failed (its error is above)")
+    return [float(output.split()[-1]) for output in outputs]
+
+
+def loop(bills: Path) -> float:
+    """(a) over ``bills`` with whichever package ``PYTHONPATH`` gives: CPU ms a bill."""
+    import weasyprint
+
+    from alseco_bill import Renderer
+
+    renderer = Renderer()
+    base = renderer.theme.static_dirs[-1].as_uri() + "/"
+    lines = bills.read_text(encoding="utf-8").splitlines()
+    weasyprint.HTML(string=renderer.html(renderer.parse(lines[0])), base_url=base).write_pdf()
+    start = time.process_time()
+    for line in lines:
+        weasyprint.HTML(string=renderer.html(renderer.parse(line)), base_url=base).write_pdf()
+    return (time.process_time() - start) / len(lines) * 1000
+
+
+if __name__ == "__main__":
+    main()
