@@ -8,7 +8,7 @@ options, each bill parsed and filled by that revision's own package and template
 revision is checked out in a temporary git worktree (removed at the end) and run with
 ``PYTHONPATH`` pointing at its ``src``; both read the same bills (made by this checkout).
 
-On this noisy 2-core machine one loop after the other differed by up to 40 % between
+On this noisy 2-core machine one loop after the other differed by up to 43 % between
 runs of the same code, so each round runs both loops AT ONCE, each pinned to its own
 core, and the next round swaps the cores: what slows the machine slows both. Each
 prints its process CPU ms a bill; the figure to quote is the median of the rounds'
@@ -18,7 +18,9 @@ ratios (this checkout / the revision).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PR_SET_PDEATHSIG = 1
 
 
 def main() -> None:
@@ -41,6 +44,8 @@ def main() -> None:
         return
     if not args.against:
         parser.error("--against REVISION is required")
+    # SIGTERM unwinds like Ctrl-C, so the loops are killed and the worktree removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
         bills = Path(tmp) / "bills.jsonl"
         make_bills(bills, args.count)
@@ -97,7 +102,7 @@ def run_together(sources: list[Path], cores: tuple[int, int], bills: Path) -> li
                     env=environment,
                     stdout=subprocess.PIPE,
                     text=True,
-                    preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),  # type: ignore[misc]
+                    preexec_fn=lambda core=core: pinned(core),  # type: ignore[misc]
                 )
             )
         outputs = [child.communicate(timeout=1800)[0] for child in children]
@@ -108,6 +113,12 @@ def run_together(sources: list[Path], cores: tuple[int, int], bills: Path) -> li
     if any(child.returncode for child in children):
         sys.exit("a loop failed (its error is above)")
     return [float(output.split()[-1]) for output in outputs]
+
+
+def pinned(core: int) -> None:
+    """In a loop's process before it starts: run on ``core`` only, and die with us."""
+    os.sched_setaffinity(0, {core})
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def loop(bills: Path) -> float:
