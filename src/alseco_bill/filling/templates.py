@@ -82,8 +82,8 @@ def without_comments(css: str) -> str:
     """``css`` without its comments, each replaced by the lines it spanned (so an error
     still names the right line). The stylesheet is inlined into every bill's HTML and
     both engines parse it for every bill, and its comments were a third of its bytes
-    (2.2 KB a bill through Playwright's driver; 2 % of WeasyPrint's time a bill, median
-    of ``bench/plain_loop.py``'s rounds)."""
+    (2.2 KB a bill through Playwright's driver; WeasyPrint's time a bill moved by 0.98×,
+    within ``bench/plain_loop.py``'s noise)."""
     return _CSS_COMMENT.sub(lambda m: m[0] if m[0][0] in "\"'" else "\n" * m[0].count("\n"), css)
 
 
