@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import make_bills, plain_weasyprint
+
 ROOT = Path(__file__).resolve().parents[1]
 PR_SET_PDEATHSIG = 1
 
@@ -38,32 +40,23 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40, help="bills a loop")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--warm", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(f"{loop(Path(args.one)):.1f}")
+        print(f"{loop(Path(args.one), Path(args.warm)):.1f}")
         return
     if not args.against:
         parser.error("--against REVISION is required")
     # SIGTERM unwinds like Ctrl-C, so the loops are killed and the worktree removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
-        bills = Path(tmp) / "bills.jsonl"
-        make_bills(bills, args.count)
+        bills = make_bills(Path(tmp), args.count)
         other = Path(tmp) / "other"
         git("worktree", "add", "--detach", str(other), args.against)
         try:
             compare(args.against, other, bills, args.rounds)
         finally:
             git("worktree", "remove", "--force", str(other))
-
-
-def make_bills(path: Path, count: int) -> None:
-    sys.path.insert(0, str(ROOT / "src"))
-    from alseco_bill import sample_bills
-
-    with path.open("w", encoding="utf-8") as out:
-        for bill in sample_bills(count, seed=1):
-            out.write(bill.model_dump_json() + "\n")
 
 
 def git(*arguments: str) -> None:
@@ -95,7 +88,8 @@ def run_together(sources: list[Path], cores: tuple[int, int], bills: Path) -> li
     try:
         for source, core in zip(sources, cores, strict=True):
             environment = {**os.environ, "PYTHONPATH": str(source)}
-            command = [sys.executable, __file__, "--one", str(bills)]
+            warm = make_bills(bills.parent, 1)
+            command = [sys.executable, __file__, "--one", str(bills), "--warm", str(warm)]
             children.append(
                 subprocess.Popen(
                     command,
@@ -121,20 +115,15 @@ def pinned(core: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def loop(bills: Path) -> float:
-    """(a) over ``bills`` with whichever package ``PYTHONPATH`` gives: CPU ms a bill."""
-    import weasyprint
-
-    from alseco_bill import Renderer
-
-    renderer = Renderer()
-    base = renderer.theme.static_dirs[-1].as_uri() + "/"
-    lines = bills.read_text(encoding="utf-8").splitlines()
-    weasyprint.HTML(string=renderer.html(renderer.parse(lines[0])), base_url=base).write_pdf()
+def loop(bills: Path, warm: Path) -> float:
+    """bench.py's (a) over ``bills`` with whichever package ``PYTHONPATH`` gives: its
+    process CPU ms a bill, after it ran once over ``warm`` (one bill), so that neither
+    side pays for its imports: a fresh worktree has no bytecode yet, and nothing is
+    written here (PYTHONDONTWRITEBYTECODE)."""
+    plain_weasyprint(warm)
     start = time.process_time()
-    for line in lines:
-        weasyprint.HTML(string=renderer.html(renderer.parse(line)), base_url=base).write_pdf()
-    return (time.process_time() - start) / len(lines) * 1000
+    count, _, _ = plain_weasyprint(bills)
+    return (time.process_time() - start) / count * 1000
 
 
 if __name__ == "__main__":
