@@ -9,9 +9,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from conftest import run_tool
@@ -294,3 +297,22 @@ def test_cli_exit_codes_and_log_lines(
     result = runner.invoke(app, ["batch", str(run_input[0]), "--out", str(tmp_path / "a")])
     assert result.exit_code == 2
     assert "holds a run made with other options (input, input_fingerprint)" in result.stderr
+
+
+def test_stopping_the_workers_waits_for_the_pools_manager_thread() -> None:
+    # Left running, it closes its wake-up pipe while the interpreter's exit hook writes
+    # to it: a traceback (EBADF) after the line that says the run was interrupted.
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=get_context("forkserver"))
+    busy = [pool.submit(time.sleep, 30) for _ in range(3)]
+    deadline = time.monotonic() + 60
+    while len(pool._processes) < 2 or not all(p.is_alive() for p in pool._processes.values()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # typeshed has the attribute's type wrong (_ThreadWakeup).
+    manager = cast(threading.Thread, pool._executor_manager_thread)
+    assert manager.is_alive()
+    started = time.monotonic()
+    batch.stop_workers(pool, grace=5)
+    assert not manager.is_alive()
+    assert time.monotonic() - started < 10
+    assert all(future.done() for future in busy)

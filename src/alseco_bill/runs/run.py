@@ -368,6 +368,8 @@ def stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
     """End ``pool``'s worker processes now (SIGTERM: each ends its browsers first;
     SIGKILL after ``grace`` seconds), dropping the tasks not yet done."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    # Taken now: shutdown() forgets it.
+    manager = getattr(pool, "_executor_manager_thread", None)
     for process in processes:
         if process.is_alive():
             process.terminate()
@@ -381,6 +383,5 @@ def stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
     # The pool's manager thread closes its wake-up pipe as it ends; if it is still
     # ending when the interpreter exits, the exit hook of concurrent.futures writes to
     # the pipe as it closes (a traceback, EBADF). Its processes are gone: it ends soon.
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(grace)
