@@ -35,6 +35,7 @@ from ..errors import (
 )
 from ..pdf.options import PdfOptions
 from ..pdf.pages import join_pdfs, split_pages
+from ..pdf.structure import Irregular
 from ..theme import Theme
 from .browser import chromium_path, chromium_version
 from .part import BillPage, compose, group_bills, split_bill
@@ -104,24 +105,28 @@ class ChromiumEngine:
     def write_each_with(
         self, bills: Sequence[tuple[str, str, Bill]], options: PdfOptions
     ) -> list[bytes | BillError]:
-        """One PDF per bill with ``options``. Archive copies are cut from a part as
-        print files are, each given its own data and identification as it is cut; a
-        tagged file is printed one bill per document, because a structure tree does
-        not survive cutting a document into pages."""
+        """One PDF per bill with ``options``, cut from a part as print files are, each
+        given its own data and identification (an archive copy) or its own part of the
+        structure tree (tagged) as it is cut. A part whose tree cannot be cut
+        (``structure.Irregular``) is printed again one bill a document."""
         if options.plain:
             raise UsageError("write_each_with is for archive and tagged files")
         jobs = [(html, ref) for html, ref, _ in bills]
         pages = [split_bill(html) for html, _ in jobs]
+        archived = [bill for _, _, bill in bills] if options.archive else []
         if not options.tagged:
-            return self._cut(jobs, pages, [bill for _, _, bill in bills])
-        results: list[bytes | BillError] = []
-        for job, page, (_, _, bill) in zip(jobs, pages, bills, strict=True):
-            laid = self._lay_out([job], [page], tagged=True)
-            outcome = laid.errors[0] or laid.pdf or b""
-            if isinstance(outcome, bytes):
-                outcome = with_options(outcome, document_info(page), bill, options)
-            results.append(outcome)
-        return results
+            return self._cut(jobs, pages, archived)
+        try:
+            return self._cut(jobs, pages, archived, tagged=True)
+        except Irregular:
+            if len(jobs) > 1:
+                return [self.write_each_with([bill], options)[0] for bill in bills]
+        # One bill whose tree has another shape: its file as printed, made steady.
+        laid = self._lay_out(jobs, pages, tagged=True)
+        outcome = laid.errors[0] or laid.pdf or b""
+        if isinstance(outcome, bytes):
+            outcome = with_options(outcome, document_info(pages[0]), bills[0][2], options)
+        return [outcome]
 
     def write_merged(
         self, bills: Sequence[tuple[str, str]]
@@ -143,10 +148,13 @@ class ChromiumEngine:
         bills: Sequence[tuple[str, str]],
         pages: Sequence[BillPage | None],
         archived: Sequence[Bill] = (),
+        *,
+        tagged: bool = False,
     ) -> list[bytes | BillError]:
         """The bills laid out together and cut into one PDF each; archive copies of
-        ``archived`` (the same bills as data) when given."""
-        laid = self._lay_out(bills, pages)
+        ``archived`` (the same bills as data) when given; ``tagged``, each with its
+        structure tree."""
+        laid = self._lay_out(bills, pages, tagged=tagged)
         results: list[bytes | BillError] = [
             error if error is not None else b"" for error in laid.errors
         ]
@@ -154,7 +162,7 @@ class ChromiumEngine:
             infos = [document_info(pages[i]) for i in laid.printed]
             then = [archiver(archived[i]) for i in laid.printed] if archived else []
             version = ARCHIVE_VERSION if archived else ""
-            files = split_pages(laid.pdf, infos, then=then, min_version=version)
+            files = split_pages(laid.pdf, infos, then=then, min_version=version, tagged=tagged)
             for i, pdf in zip(laid.printed, files, strict=True):
                 results[i] = pdf
         return results

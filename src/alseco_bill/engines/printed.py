@@ -16,6 +16,7 @@ from typing import Any
 from ..bill.model import Bill
 from ..pdf.options import PdfOptions, make_archive
 from ..pdf.pages import DocumentInfo, save
+from ..pdf.structure import elements_of, number_ids
 from ..pdf.subset import slim_fonts
 from .drawings import compact
 from .part import BillPage
@@ -77,40 +78,6 @@ def renumber_structure_ids(document: Any) -> None:
     """Chromium names structure elements by its DOM node ids (``node00000626``),
     which depend on what the page laid out before and on the order nodes were first
     asked for: the same bill would get other IDs each time. They are renamed
-    ``node00000000`` on in the structure tree's order, the ID tree is rebuilt, and
-    every reference to them (table cells' ``/Headers``) follows."""
-    import pikepdf
-
-    root = document.Root.get("/StructTreeRoot")
-    if root is None or "/IDTree" not in root:
-        return
-    every: list[Any] = []
-
-    def walk(element: Any) -> None:
-        if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
-            return
-        every.append(element)
-        kids = element.get("/K")
-        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-            walk(kid)
-
-    kids = root.get("/K")
-    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-        walk(kid)
-    elements = [element for element in every if "/ID" in element]
-    new = {str(e.ID): pikepdf.String(f"node{i:08d}") for i, e in enumerate(elements)}
-
-    def renamed(value: Any) -> Any:
-        return new.get(str(value), value) if isinstance(value, pikepdf.String) else value
-
-    names: list[Any] = []
-    for element in elements:
-        element.ID = renamed(element.ID)
-        names += [element.ID, element]
-    for element in every:
-        attributes = element.get("/A")
-        listed = [attributes] if isinstance(attributes, pikepdf.Dictionary) else attributes or []
-        for attribute in listed:
-            if isinstance(attribute, pikepdf.Dictionary) and "/Headers" in attribute:
-                attribute.Headers = pikepdf.Array([renamed(v) for v in attribute.Headers])
-    root.IDTree = document.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
+    ``node00000000`` on in the structure tree's order (``structure.number_ids``)."""
+    if "/StructTreeRoot" in document.Root:
+        number_ids(document, elements_of(document))

@@ -61,20 +61,28 @@ def split_pages(
     *,
     then: Sequence[Callable[[Any], None]] = (),
     min_version: str = "",
+    tagged: bool = False,
 ) -> list[bytes]:
     """One PDF per page of ``pdf``, page ``i`` with ``infos[i]`` as its metadata,
     carrying only what its own page uses and drawn as the first page of ``pdf``
     would be (``subset.own_glyphs``): its bytes do not depend on the other pages of
     ``pdf``, nor on where in it the page was. ``then[i]``, when given, finishes page
     ``i``'s file before it is saved (as ``save``'s ``then``: an archive copy's own
-    parts), so a file is written once, not cut and then opened again."""
+    parts), so a file is written once, not cut and then opened again.
+
+    ``tagged``: each file carries its page's part of the structure tree
+    (``structure.carry``); raises ``structure.Irregular`` if the tree cannot be cut."""
     import pikepdf
 
     from .placement import document_matrix
+    from .structure import Irregular, carry, read_tree
     from .subset import own_glyphs
 
     results: list[bytes] = []
     with pikepdf.Pdf.open(io.BytesIO(pdf)) as document:
+        tree = read_tree(document) if tagged else None
+        if tagged and tree is None:
+            raise Irregular("the document is not tagged")
         first = None
         if len(document.pages) > 1:
             contents = document.pages[0].obj.Contents.wrap_in_array()
@@ -82,6 +90,8 @@ def split_pages(
         for i, (page, info) in enumerate(zip(document.pages, infos, strict=True)):
             with pikepdf.Pdf.new() as single:
                 single.pages.append(page)
+                if tree is not None:
+                    carry(tree, i, page.obj, single)
                 own_glyphs(single, first)
                 finish = then[i] if then else None
                 results.append(save(single, info, then=finish, min_version=min_version))
