@@ -34,7 +34,8 @@ class Irregular(Exception):
 class Tree:
     """A tagged document's structure, read once for all the pages cut from it."""
 
-    top: Any  # the Document element
+    document: Any  # the pikepdf.Pdf
+    top: Any  # its Document element
     bills: list[Any]  # its kids: page i's element is bills[i]
     parents: dict[int, Any]  # a page's /StructParents -> its marked content's elements
     outline: dict[tuple[int, int], list[Any]]  # a page's object -> its top outline items
@@ -63,7 +64,9 @@ def read_tree(document: Any) -> Tree | None:
         outline.setdefault(_target(item).objgen, []).append(item)
         item = item.get("/Next")
     catalog = {key: document.Root.get(key) for key in ("/MarkInfo", "/ViewerPreferences")}
-    return Tree(top, bills, parents, outline, {k: v for k, v in catalog.items() if v is not None})
+    return Tree(
+        document, top, bills, parents, outline, {k: v for k, v in catalog.items() if v is not None}
+    )
 
 
 def carry(tree: Tree, index: int, source_page: Any, single: Any) -> None:
@@ -75,13 +78,30 @@ def carry(tree: Tree, index: int, source_page: Any, single: Any) -> None:
     page = single.pages[0].obj
     if "/Annots" in page and any("/StructParent" in a for a in page.Annots):
         raise Irregular("the page's annotations are in the tree")
-    if "/StructParents" not in page or int(page.StructParents) not in tree.parents:
+    marked = tree.parents.get(int(page.get("/StructParents", -1)))
+    if marked is None:
         raise Irregular("the page has no marked content in the tree")
+    # Checked and numbered in the source, before anything is copied: a copy's
+    # references to pages not copied become null, and one walk is enough.
     element = tree.bills[index]
-    # Copied without its parent, which leads to every other page's elements.
+    elements = [element, *_walk(element, source_page.objgen)]
+    ours = {element.objgen for element in elements}
+    if any(isinstance(e, pikepdf.Dictionary) and e.objgen not in ours for e in marked):
+        raise Irregular("the page's marked content belongs to another page's element")
+    items = tree.outline.get(source_page.objgen, [])
+    _check_outline(items, source_page.objgen, ours)
+    named = _rename(elements)
+    ids = pikepdf.Array([item for e in named for item in (e.ID, e)])
+    # Without its parent, which leads to every other page's elements; the outline
+    # items without their neighbours.
     del element["/P"]
-    mine = single.copy_foreign(element)
-    marked = single.copy_foreign(tree.parents[int(page.StructParents)])
+    for item in items:
+        for key in ("/Parent", "/Prev", "/Next"):
+            if key in item:
+                del item[key]
+    mine, marked, ids, *copies = single.copy_foreign(
+        tree.document.make_indirect(pikepdf.Array([element, marked, ids, *items]))
+    )
     page.StructParents = 0
     top = single.make_indirect(
         pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=mine)
@@ -89,7 +109,6 @@ def carry(tree: Tree, index: int, source_page: Any, single: Any) -> None:
     if "/Lang" in tree.top:
         top.Lang = tree.top.Lang
     mine.P = top
-    elements = [top, *_walk(mine, page.objgen)]
     root = single.make_indirect(
         pikepdf.Dictionary(
             Type=pikepdf.Name.StructTreeRoot,
@@ -98,35 +117,51 @@ def carry(tree: Tree, index: int, source_page: Any, single: Any) -> None:
             ParentTreeNextKey=1,
         )
     )
+    if named:  # a name tree, sorted: the names are numbered in order
+        root.IDTree = single.make_indirect(pikepdf.Dictionary(Names=ids))
     top.P = root
     single.Root.StructTreeRoot = root
-    number_ids(single, elements)
     for key, value in tree.catalog.items():
         single.Root[key] = pikepdf.Dictionary(dict(value.items()))
-    ours = {element.objgen for element in elements}
-    _carry_outline(tree.outline.get(source_page.objgen, []), single, ours)
+    _outline(copies, single)
 
 
-def number_ids(document: Any, elements: list[Any], name: str = "node{:08d}") -> None:
-    """Rename the IDs of ``elements`` (the structure tree's, in its order) ``name``
-    with 0, 1, ..., and every reference to them (table cells' ``/Headers``)."""
+def number_ids(document: Any, elements: list[Any]) -> None:
+    """Rename the IDs of ``elements`` (``document``'s structure tree's, in its order)
+    ``node00000000`` on, every reference to them (table cells' ``/Headers``) too,
+    and rebuild the ID tree."""
+    import pikepdf
+
+    tree = document.Root.StructTreeRoot
+    named = _rename(elements)
+    if "/IDTree" in tree:
+        del tree["/IDTree"]
+    if named:
+        names = pikepdf.Array([item for e in named for item in (e.ID, e)])
+        tree.IDTree = document.make_indirect(pikepdf.Dictionary(Names=names))
+
+
+def _rename(elements: list[Any]) -> list[Any]:
+    """Number the IDs of ``elements`` in their order; returns the elements named."""
     import pikepdf
 
     named = [element for element in elements if "/ID" in element]
-    new = {str(e.ID): pikepdf.String(name.format(i)) for i, e in enumerate(named)}
+    new = {bytes(e.ID): pikepdf.String(f"node{i:08d}") for i, e in enumerate(named)}
 
     def renamed(value: Any) -> Any:
-        return new.get(str(value), value) if isinstance(value, pikepdf.String) else value
+        return new.get(bytes(value), value) if isinstance(value, pikepdf.String) else value
 
     for element in named:
         element.ID = renamed(element.ID)
     for element in elements:
         attributes = element.get("/A")
-        listed = [attributes] if isinstance(attributes, pikepdf.Dictionary) else attributes or []
+        if attributes is None:
+            continue
+        listed = [attributes] if isinstance(attributes, pikepdf.Dictionary) else attributes
         for attribute in listed:
             if isinstance(attribute, pikepdf.Dictionary) and "/Headers" in attribute:
                 attribute.Headers = pikepdf.Array([renamed(v) for v in attribute.Headers])
-    _number_tree(document, named)
+    return named
 
 
 def elements_of(document: Any) -> list[Any]:
@@ -173,20 +208,6 @@ def _kids(element: Any) -> list[Any]:
     return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
 
 
-def _number_tree(document: Any, named: list[Any]) -> None:
-    """The ID tree of ``named`` elements (a name tree: sorted by name)."""
-    import pikepdf
-
-    tree = document.Root.StructTreeRoot
-    if not named:
-        if "/IDTree" in tree:
-            del tree["/IDTree"]
-        return
-    pairs = sorted((bytes(e.ID), e) for e in named if "/ID" in e)
-    names = pikepdf.Array([item for key, e in pairs for item in (pikepdf.String(key), e)])
-    tree.IDTree = document.make_indirect(pikepdf.Dictionary(Names=names))
-
-
 def _target(item: Any) -> Any:
     destination = item.get("/Dest")
     if destination is None or len(destination) < 2:
@@ -194,26 +215,34 @@ def _target(item: Any) -> Any:
     return destination[0]
 
 
-def _carry_outline(items: list[Any], single: Any, ours: set[tuple[int, int]]) -> None:
+def _check_outline(items: list[Any], page: tuple[int, int], ours: set[tuple[int, int]]) -> None:
+    """Raise ``Irregular`` unless every item below ``items`` leads to ``page`` and
+    names only elements of ``ours``."""
+    todo = list(items)
+    while todo:
+        item = todo.pop()
+        if _target(item).objgen != page:
+            raise Irregular("an outline item leads to another page")
+        if "/SE" in item and item.SE.objgen not in ours:
+            raise Irregular("an outline item names another page's element")
+        child = item.get("/First")
+        while child is not None:
+            todo.append(child)
+            child = child.get("/Next")
+
+
+def _outline(copies: list[Any], single: Any) -> None:
+    """``copies`` (top outline items, copied) as ``single``'s outline, every item
+    leading to its page's top."""
     import pikepdf
 
-    if not items:
+    if not copies:
         return
-    for item in items:  # detached from the others, which lead to other pages
-        for key in ("/Parent", "/Prev", "/Next"):
-            if key in item:
-                del item[key]
-    copies = [single.copy_foreign(item) for item in items]
     page = single.pages[0].obj
     top = page.MediaBox[3]
     todo = list(copies)
     while todo:
         item = todo.pop()
-        target = _target(item)
-        if target.objgen != page.objgen:
-            raise Irregular("an outline item leads to another page")
-        if "/SE" in item and item.SE.objgen not in ours:
-            raise Irregular("an outline item names another page's element")
         item.Dest = pikepdf.Array([page, pikepdf.Name.XYZ, 0, top, 0])
         child = item.get("/First")
         while child is not None:
