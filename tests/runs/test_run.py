@@ -200,21 +200,26 @@ def test_a_killed_run_resumes_and_ends_as_a_clean_run(
 
 @pytest.mark.chromium
 @pytest.mark.slow
-def test_a_resumed_chromium_run_has_the_bytes_of_an_uninterrupted_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["plain", "tagged"])
+def test_a_resumed_chromium_run_has_the_bytes_of_an_uninterrupted_one(
+    tmp_path: Path, kind: str
+) -> None:
     """Bills made again on resume share a part with other neighbours, at other places
-    in it; their files are the same bytes all the same."""
+    in it; their files are the same bytes all the same (tagged ones too, each with
+    its own part of the structure tree)."""
     source = tmp_path / "bills.jsonl"
     source.write_text(
         "".join(b.model_dump_json() + "\n" for b in sample_bills(60, seed=12)), "utf-8"
     )
+    tagged = kind == "tagged"
     whole = tmp_path / "whole"
-    assert render_batch(source, whole, workers=2, engine="chromium").complete
+    assert render_batch(source, whole, workers=2, engine="chromium", tagged=tagged).complete
     resumed = tmp_path / "resumed"
     shutil.copytree(whole, resumed)
     entries = read_jsonl(resumed / "manifest.jsonl")
     for entry in (entries[9], entries[33], entries[58]):  # three parts' middles and end
         (resumed / entry["file"]).write_bytes(b"%PDF-1.7\n")
-    summary = render_batch(source, resumed, workers=1, engine="chromium")
+    summary = render_batch(source, resumed, workers=1, engine="chromium", tagged=tagged)
     assert summary.complete
     assert summary.resumed == 57
     assert digest(resumed) == digest(whole)
