@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,7 +39,12 @@ def start(*args: str | Path) -> Started:
     tag = uuid.uuid4().hex
     env = {**os.environ, "COLUMNS": "200", TAG: tag}
     process = Started(
-        [CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [CLI, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_as_in_a_terminal,
     )
     process.tag = tag
     _started.append(process)
@@ -46,6 +52,13 @@ def start(*args: str | Path) -> Started:
 
 
 _started: list[Started] = []
+
+
+def _as_in_a_terminal() -> None:
+    """Ctrl-C's signal as a terminal's foreground command has it. Tests run in the
+    background of a shell inherit it ignored, and a command keeps what it inherits
+    (as ``nohup`` and ``&`` expect), so a test of Ctrl-C would see nothing happen."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def end_started() -> None:

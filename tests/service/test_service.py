@@ -347,9 +347,21 @@ def test_a_killed_worker_is_replaced(server: Server) -> None:
 def test_sigterm_drains_and_ends_every_process(server: Server) -> None:
     url, process = server.url, server.process
 
+    done = 'alseco_requests_total{route="/v1/bills/pdf",status="200"}'
+    before = metric(url, done)
+
     async def load_then_term() -> list[httpx.Response]:
         task = asyncio.ensure_future(post_all(url, bills(10, seed=27)))
-        await asyncio.sleep(0.3)
+        # Every request has arrived (waiting, printing or answered): one that arrives
+        # after the signal is refused with 503, as it should be.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            waiting = await asyncio.to_thread(metric, url, "alseco_queue_depth")
+            printing = await asyncio.to_thread(metric, url, "alseco_in_flight")
+            answered = await asyncio.to_thread(metric, url, done)
+            if waiting + printing + answered - before >= 10:
+                break
+            await asyncio.sleep(0.05)
         process.send_signal(signal.SIGTERM)
         return await task
 
