@@ -81,8 +81,13 @@ def payment_qr(bill: Bill, title: str = "") -> Markup:
 def _titled(svg: str, title: str) -> Markup:
     if not title:
         return Markup(svg)
-    start = svg.index(">") + 1
-    return Markup(svg[:start]) + Markup("<title>%s</title>") % title + Markup(svg[start:])
+    start = svg.index(">")
+    # The title names the drawing for WeasyPrint's tags; Chromium's come from the
+    # accessibility tree, where an SVG is an image with a name only by its role.
+    named = Markup(' role="img" aria-label="%s">') % title
+    return (
+        Markup(svg[:start]) + named + Markup("<title>%s</title>") % title + Markup(svg[start + 1 :])
+    )
 
 
 def stub_barcode(bill: Bill, title: str = "") -> Markup:
