@@ -72,7 +72,7 @@ def read_tree(document: Any) -> Tree | None:
 def carry(tree: Tree, index: int, source_page: Any, single: Any) -> None:
     """Give ``single`` (a ``pikepdf.Pdf`` holding page ``index`` of the document of
     ``tree``, ``source_page``, as its only page) that page's part of the tree, its IDs
-    numbered (``number_ids``)."""
+    numbered as ``number_ids`` numbers them."""
     import pikepdf
 
     page = single.pages[0].obj
