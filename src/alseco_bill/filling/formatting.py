@@ -12,12 +12,14 @@ not CLDR's short «2025 ж. ақпан».
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton, get_month_names
 from babel.numbers import format_currency, format_decimal, get_minus_sign_symbol
 from jinja2 import pass_context
@@ -36,58 +38,67 @@ def locale_for(language: str) -> str:
     return LOCALES[language]
 
 
+@functools.cache
+def _babel(locale: str) -> Locale:
+    # Parsed once: Babel parses a locale's name again on every call it is given as
+    # text, some 80 times a bill.
+    return Locale.parse(locale)
+
+
 def money(value: Decimal, locale: str) -> str:
     """``16879.04`` → ``16 879,04 ₸`` (grouping and decimal comma of the locale)."""
-    return _signed(format_currency(value, "KZT", locale=locale), locale)
+    return _signed(format_currency(value, "KZT", locale=_babel(locale)), locale)
 
 
 def amount(value: Decimal, locale: str) -> str:
     """An amount without the currency sign, for table columns headed «₸»."""
-    return _signed(format_decimal(value, format="#,##0.00", locale=locale), locale)
+    return _signed(format_decimal(value, format="#,##0.00", locale=_babel(locale)), locale)
 
 
 def quantity(value: Decimal, locale: str) -> str:
     """Consumption and areas: as many decimals as given (up to 3), never fewer than 0."""
     places = min(max(-value.normalize().as_tuple().exponent, 0), 3)  # type: ignore[operator]
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return _signed(format_decimal(value, format=pattern, locale=locale), locale)
+    return _signed(format_decimal(value, format=pattern, locale=_babel(locale)), locale)
 
 
 def reading(value: Decimal, locale: str) -> str:
     """Meter readings keep the precision they were taken with, without grouping."""
     places = max(-value.as_tuple().exponent, 0)  # type: ignore[operator]
     pattern = "0" + ("." + "0" * places if places else "")
-    return _signed(format_decimal(value, format=pattern, locale=locale), locale)
+    return _signed(format_decimal(value, format=pattern, locale=_babel(locale)), locale)
 
 
 def tariff(value: Decimal, locale: str) -> str:
     """Tariffs: two decimals, or more when the tariff has them (7.4512 ₸/m²)."""
     places = min(max(-value.normalize().as_tuple().exponent, 2), 4)  # type: ignore[operator]
-    return _signed(format_decimal(value, format="#,##0." + "0" * places, locale=locale), locale)
+    return _signed(
+        format_decimal(value, format="#,##0." + "0" * places, locale=_babel(locale)), locale
+    )
 
 
 def period(value: date, locale: str) -> str:
     """A billing month as a person writes it: «апрель 2020 г.», «2020 жылғы сәуір»."""
     if _is_kazakh(locale):
         return f"{value.year}{NBSP}жылғы {_kazakh_month(value, locale)}"
-    return format_skeleton("yMMMM", value, locale=locale)
+    return format_skeleton("yMMMM", value, locale=_babel(locale))
 
 
 def short_date(value: date, locale: str) -> str:
     """``25.04.2020`` in both languages (the form used in tables and footers)."""
-    return format_date(value, "dd.MM.yyyy", locale=locale)
+    return format_date(value, "dd.MM.yyyy", locale=_babel(locale))
 
 
 def long_date(value: date, locale: str) -> str:
     """«25 апреля 2020 г.», «2020 жылғы 25 сәуір» (deadlines in sentences)."""
     if _is_kazakh(locale):
         return f"{value.year}{NBSP}жылғы {value.day}{NBSP}{_kazakh_month(value, locale)}"
-    return format_date(value, "long", locale=locale)
+    return format_date(value, "long", locale=_babel(locale))
 
 
 def _signed(text: str, locale: str) -> str:
     """Babel's text with the bill's negative sign instead of the locale's."""
-    return text.replace(get_minus_sign_symbol(locale), MINUS)
+    return text.replace(get_minus_sign_symbol(_babel(locale)), MINUS)
 
 
 def _is_kazakh(locale: str) -> bool:
@@ -96,7 +107,7 @@ def _is_kazakh(locale: str) -> bool:
 
 def _kazakh_month(value: date, locale: str) -> str:
     """The month as Kazakh official texts write it after «жылғы»: lower case, «наурыз»."""
-    return str(get_month_names("wide", "format", locale=locale)[value.month])
+    return str(get_month_names("wide", "format", locale=_babel(locale))[value.month])
 
 
 FORMATTERS: dict[str, Callable[[Any, str], str]] = {
