@@ -22,6 +22,7 @@ before.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,20 +216,26 @@ def _target(item: Any) -> Any:
     return destination[0]
 
 
-def _check_outline(items: list[Any], page: tuple[int, int], ours: set[tuple[int, int]]) -> None:
-    """Raise ``Irregular`` unless every item below ``items`` leads to ``page`` and
-    names only elements of ``ours``."""
+def _every_item(items: list[Any]) -> Iterator[Any]:
+    """``items`` and every outline item below them."""
     todo = list(items)
     while todo:
         item = todo.pop()
-        if _target(item).objgen != page:
-            raise Irregular("an outline item leads to another page")
-        if "/SE" in item and item.SE.objgen not in ours:
-            raise Irregular("an outline item names another page's element")
+        yield item
         child = item.get("/First")
         while child is not None:
             todo.append(child)
             child = child.get("/Next")
+
+
+def _check_outline(items: list[Any], page: tuple[int, int], ours: set[tuple[int, int]]) -> None:
+    """Raise ``Irregular`` unless every item below ``items`` leads to ``page`` and
+    names only elements of ``ours``."""
+    for item in _every_item(items):
+        if _target(item).objgen != page:
+            raise Irregular("an outline item leads to another page")
+        if "/SE" in item and item.SE.objgen not in ours:
+            raise Irregular("an outline item names another page's element")
 
 
 def _outline(copies: list[Any], single: Any) -> None:
@@ -240,14 +247,8 @@ def _outline(copies: list[Any], single: Any) -> None:
         return
     page = single.pages[0].obj
     top = page.MediaBox[3]
-    todo = list(copies)
-    while todo:
-        item = todo.pop()
+    for item in _every_item(copies):
         item.Dest = pikepdf.Array([page, pikepdf.Name.XYZ, 0, top, 0])
-        child = item.get("/First")
-        while child is not None:
-            todo.append(child)
-            child = child.get("/Next")
     # Open items count their shown descendants (a positive /Count), closed ones do not.
     shown = len(copies) + sum(max(int(item.get("/Count", 0)), 0) for item in copies)
     outlines = single.make_indirect(
