@@ -111,3 +111,24 @@ def test_lives_are_drawn_between_three_quarters_of_the_limit_and_all_of_it(limit
     assert min(lives) >= limit * 3 // 4
     assert max(lives) <= limit
     assert len(lives) > 10  # drawn: two workers do not renew at the same moment
+
+
+@pytest.mark.chromium
+def test_a_browsers_first_bills_arrive_at_the_printed_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Laid out at the browser's own width first, then at the printed width, the first
+    # part of every browser would be laid out twice.
+    seen = "async (body) => { window.widthAtSwap = window.innerWidth; "
+    monkeypatch.setattr(session, "SWAP_JS", session.SWAP_JS.replace("async (body) => {", seen, 1))
+    renderer = Renderer()
+    jobs = [(renderer.html(bill), bill.account) for bill in sample_bills(3, seed=43)]
+    engine = ChromiumEngine(Theme.create())
+    try:
+        assert all(isinstance(pdf, bytes) for pdf in engine.write_each(jobs))
+        page = engine.session._page
+        assert page is not None
+        assert engine.session._viewport > 0
+        assert page.evaluate("window.widthAtSwap") == engine.session._viewport
+    finally:
+        engine.close()
