@@ -14,7 +14,9 @@ the next bill of the service or of a tagged run) does not navigate: its body rep
 the page's body (``_Frame``). A navigation loads the theme's fonts again, a megabyte
 through the driver and a cold font cache, which was two thirds of printing a lone
 bill. A body that could load anything but images by ``<img src>`` navigates, since
-only a navigation's load event waits for every file.
+only a navigation's load event waits for every file. A page's first document is
+loaded as its head alone and then given its body the same way, so that its bills are
+laid out once, at the printed width its stylesheet gives (``_fit_viewport``).
 
 What ``measure.js`` reports comes back typed: the printable area, and per bill box
 nothing (it fits) or a ``Finding``: too tall (``HeightFinding``) or text past its
