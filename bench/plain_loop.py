@@ -70,11 +70,12 @@ def main() -> None:
         bills = make_bills(Path(tmp), args.count)
         other = Path(tmp) / "other"
         git("worktree", "add", "--detach", str(other), args.against)
+        sources = {"this checkout": ROOT / "src", args.against: other / "src"}
         try:
             if args.instructions:
-                count_instructions(args.against, other, bills)
+                count_instructions(sources, bills)
             else:
-                compare(args.against, other, bills, args.rounds)
+                compare(sources, bills, args.rounds)
         finally:
             git("worktree", "remove", "--force", str(other))
 
@@ -83,8 +84,9 @@ def git(*arguments: str) -> None:
     subprocess.run(["git", *arguments], cwd=ROOT, check=True, capture_output=True)
 
 
-def compare(revision: str, other: Path, bills: Path, rounds: int) -> None:
-    sources = {"this checkout": ROOT / "src", revision: other / "src"}
+def compare(sources: dict[str, Path], bills: Path, rounds: int) -> None:
+    """Both loops timed at once, ``rounds`` times, swapping cores; their ratios."""
+    revision = list(sources)[1]
     ratios = []
     print(f"ms a bill (process CPU), {bills.read_text().count(chr(10))} bills a loop")
     for number in range(rounds):
@@ -103,11 +105,11 @@ def compare(revision: str, other: Path, bills: Path, rounds: int) -> None:
     )
 
 
-def count_instructions(revision: str, other: Path, bills: Path) -> None:
+def count_instructions(sources: dict[str, Path], bills: Path) -> None:
     """Each side's instructions a bill: (warm bill and ``bills``) less (warm bill alone)."""
     if shutil.which("valgrind") is None:
         sys.exit("--instructions needs valgrind (apt-get install valgrind)")
-    sources = {"this checkout": ROOT / "src", revision: other / "src"}
+    revision = list(sources)[1]
     count = bills.read_text().count(chr(10))
     none = bills.parent / "none.jsonl"
     none.touch()
