@@ -36,6 +36,15 @@ WRAPPED = {
 # The suppliers' row keeps names whole (a squeezed column would split names that fit),
 # and phones stay on one line: too long for their column, they are refused.
 REFUSED = {"suppliers.0.name": 200, "suppliers.0.phones.0": 200, "suppliers.0.site": 200}
+# The longest words a column leaves unmarked (its ``breakable`` limit in the templates,
+# less one), of the alphabets' widest letter: they must fit the column whole.
+UNMARKED = {
+    "services.0.service": 15,
+    "meters.0.service": 15,
+    "consumer.name": 21,
+    "suppliers.0.name": 19,  # under each service, at 6 pt
+}
+WIDEST = "Ю"  # 1.052 em in the regular face; Щ and Ш are next
 
 
 def set_field(data: dict[str, Any], path: str, value: str) -> None:
@@ -49,7 +58,9 @@ def set_field(data: dict[str, Any], path: str, value: str) -> None:
         target[last] = value
 
 
-def hostile(example: dict[str, Any], path: str, length: int) -> dict[str, Any]:
+def hostile(
+    example: dict[str, Any], path: str, length: int, letter: str = "Ж"
+) -> dict[str, Any]:
     """``example`` with the field at ``path`` one word of ``length`` letters."""
     data: dict[str, Any] = json.loads(json.dumps(example))
     supplier = data["suppliers"][0]["id"]
@@ -63,7 +74,7 @@ def hostile(example: dict[str, Any], path: str, length: int) -> dict[str, Any]:
         data["totals"][name] = str(
             sum((Decimal(line.get(name, "0.00")) for line in data["services"]), Decimal("0.00"))
         )
-    set_field(data, path, "Ж" * length)
+    set_field(data, path, letter * length)
     return data
 
 
@@ -90,6 +101,31 @@ def test_long_words_wrap_and_are_printed_whole(
         renderer.pdf(renderer.parse(data))
         return
     assert "Ж" * WRAPPED[path] in printed(renderer, data)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("path", UNMARKED)
+def test_words_a_column_leaves_unmarked_fit_it_whole(
+    renderer: Renderer, example_data: Data, example: str, path: str
+) -> None:
+    """A word one letter short of its column's limit is not marked breakable: it must
+    fit the column on one line, or it would be refused (or, unchecked, clipped)."""
+    word = WIDEST * UNMARKED[path]
+    data = hostile(example_data(example), path, UNMARKED[path], letter=WIDEST)
+    # Six such names do not fit the suppliers' row, which keeps its names whole (and
+    # refuses them): the bill has the suppliers of its lines only.
+    used = {line["supplier"] for line in data["services"]} | {data["notices"][0]["supplier"]}
+    data["suppliers"] = [s for s in data["suppliers"] if s["id"] in used]
+    bill = renderer.parse(data)
+    html = renderer.html(bill)
+    assert html.count(word) > html.count(f'<span class="long-word">{word}')  # the stub's
+    document = pypdfium2.PdfDocument(renderer.pdf(bill))
+    try:
+        lines = document[0].get_textpage().get_text_bounded().splitlines()
+    finally:
+        document.close()
+    # A supplier's name is printed whole in the suppliers' row and under its service.
+    assert sum(word in line for line in lines) >= (2 if path.startswith("suppliers") else 1)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -125,21 +125,32 @@ FORMATTERS: dict[str, Callable[[Any, str], str]] = {
 # A word this long may not fit the narrowest column that holds free text (a stub's
 # service or supplier name, about 12 wide letters): it may break anywhere. Shorter
 # words keep their whole width, and no cell pays for the rule (WeasyPrint spent about
-# 90 ms a bill when every data cell had it).
+# 90 ms a bill when every data cell had it). A wider column gives its own limit
+# (``breakable(16)``): in a table cell WeasyPrint tries a break after every letter of
+# a marked word to find the column's narrowest width, so each word marked without need
+# costs it time.
 LONG_WORD = 12
 LONG_WORD_CLASS = "long-word"
-_LONG_WORD = re.compile(rf"(\S{{{LONG_WORD},}})")
 
 
-def breakable(value: object) -> Markup:
+@functools.cache
+def _long_words(longest: int) -> re.Pattern[str]:
+    return re.compile(rf"(\S{{{longest},}})")
+
+
+def breakable(value: object, longest: int = LONG_WORD) -> Markup:
     """Free text (a name, an address, a notice) as HTML in which each word of
-    ``LONG_WORD`` characters or more is marked ``<span class="long-word">`` (bill.css
+    ``longest`` characters or more is marked ``<span class="long-word">`` (bill.css
     lets it break anywhere), so a 200-letter word wraps instead of running over its
-    column; the text itself, as printed and as extracted, is unchanged."""
+    column; the text itself, as printed and as extracted, is unchanged. ``longest`` is
+    the column's: the fewest of the alphabets' widest letters (Ю, Щ, Ш) that do not fit
+    its narrowest width."""
     if isinstance(value, Markup):
         return value  # already HTML: its words cannot be told from its tags
+    if type(longest) is not int or longest < 1:
+        raise ValueError(f"breakable() takes a word length of at least 1, not {longest!r}")
     # split() with a group: the long words at the odd places, escaped like the rest.
-    pieces = _LONG_WORD.split(str(value))
+    pieces = _long_words(longest).split(str(value))
     return Markup("").join(
         Markup('<span class="%s">%s</span>') % (LONG_WORD_CLASS, piece) if i % 2 else escape(piece)
         for i, piece in enumerate(pieces)
