@@ -20,13 +20,15 @@ template file, line and variable instead of an empty cell on a printed bill.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -87,6 +89,46 @@ def without_comments(css: str) -> str:
     return _CSS_COMMENT.sub(lambda m: m[0] if m[0][0] in "\"'" else "\n" * m[0].count("\n"), css)
 
 
+# Elements laid out as blocks (or table parts) by both engines' default styles. The
+# white space at their starts and ends is never printed: it begins or ends a line.
+BLOCK_LEVEL = frozenset(
+    "html head body meta title style link div section header footer main article aside "
+    "nav table caption colgroup col thead tbody tfoot tr td th p h1 h2 h3 h4 h5 h6 "
+    "ul ol li dl dt dd hr".split()
+)
+# A gap between two tags made of line breaks and indentation, and a tag's name.
+_GAP = re.compile(r"(?<=>)[ \t\r]*\n[ \t\r\n]*(?=<)")
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
+
+
+def compact_markup(text: str) -> str:
+    """Template text without the indentation between tags where one of the two is a
+    block-level element's: white space that is never printed, but that both engines
+    parse, and WeasyPrint lays out (1.4 % of its time a bill, in instructions:
+    ``bench/plain_loop.py --instructions``). A single space, and white space between
+    two inline tags (``</span> <span>``), are kept: they may be printed."""
+
+    def gap(found: re.Match[str]) -> str:
+        start = text.rfind("<", 0, found.start())
+        tags = (_TAG.match(text, found.end()), _TAG.match(text, start) if start >= 0 else None)
+        names = {tag[1].lower() for tag in tags if tag is not None}
+        return "" if names & BLOCK_LEVEL else found[0]
+
+    return _GAP.sub(gap, text)
+
+
+class CompactMarkup(Extension):
+    """``compact_markup`` on the templates' own text as they are compiled, never on
+    what they print (a bill's data is as it is)."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        for token in stream:
+            if token.type == "data":
+                # Jinja numbers lines as it reads the file: later tokens keep theirs.
+                token = Token(token.lineno, "data", compact_markup(token.value))
+            yield token
+
+
 class BillEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox, with ``*`` and ``**`` refused where they would make a string,
     list or number too large to be anything a bill prints."""
@@ -117,6 +159,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=[CompactMarkup],
     )
     env.filters.update(jinja_filters())
     env.globals["static_url"] = theme.static_url
