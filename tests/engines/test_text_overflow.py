@@ -58,9 +58,7 @@ def set_field(data: dict[str, Any], path: str, value: str) -> None:
         target[last] = value
 
 
-def hostile(
-    example: dict[str, Any], path: str, length: int, letter: str = "Ж"
-) -> dict[str, Any]:
+def hostile(example: dict[str, Any], path: str, length: int, letter: str = "Ж") -> dict[str, Any]:
     """``example`` with the field at ``path`` one word of ``length`` letters."""
     data: dict[str, Any] = json.loads(json.dumps(example))
     supplier = data["suppliers"][0]["id"]

@@ -92,9 +92,12 @@ def without_comments(css: str) -> str:
 # Elements laid out as blocks (or table parts) by both engines' default styles. The
 # white space at their starts and ends is never printed: it begins or ends a line.
 BLOCK_LEVEL = frozenset(
-    "html head body meta title style link div section header footer main article aside "
-    "nav table caption colgroup col thead tbody tfoot tr td th p h1 h2 h3 h4 h5 h6 "
-    "ul ol li dl dt dd hr".split()
+    {
+        *("html", "head", "body", "meta", "title", "style", "link"),
+        *("div", "section", "header", "footer", "main", "article", "aside", "nav", "p", "hr"),
+        *("table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "td", "th"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd"),
+    }
 )
 # A gap between two tags made of line breaks and indentation, and a tag's name.
 _GAP = re.compile(r"(?<=>)[ \t\r]*\n[ \t\r\n]*(?=<)")
