@@ -190,7 +190,7 @@ def test_a_template_typo_names_template_line_and_variable(
         renderer.html(renderer.parse(example_data("city-kk")))
     error = caught.value
     assert error.template == "partials/heading.html"
-    assert error.line == 7
+    assert error.line == 9
     assert "acount" in str(error)
     assert str(error).startswith(f"bill {example_data('city-kk')['account']}: template error in ")
 
