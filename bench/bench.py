@@ -12,6 +12,8 @@ The peers, each at its best, written as a person would without this tool:
 (b*) the same person with all bills in ONE document and one ``pdf()``;
 (b**) the same person on both cores: two (b*) processes at once, each printing half
      the bills as one document (the peer at this machine's limit).
+``--rounds 3`` runs every scenario three times, interleaved, and prints each ratio's
+median over the rounds (each round's ratios from that round alone).
 Ours, ``alseco-bill batch`` on all cores: (c) WeasyPrint, one PDF per bill; (c-merged)
 ``--merge 500``; (c-chromium) the Chromium engine, one PDF per bill; (c-chromium-merged)
 the Chromium engine with ``--merge 500``; and, when named in ``--scenarios``, each
@@ -66,6 +68,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="bills per scenario")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the scenarios this many times, interleaved"
+    )
     parser.add_argument("--rss", default="", help="bill counts for the RSS flatness check")
     parser.add_argument("--rss-scenario", default="c-chromium-merged")
     parser.add_argument("--single", type=int, help="time one example bill this many times")
@@ -82,12 +87,21 @@ def main() -> None:
     # their CPU is counted too.
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     with tempfile.TemporaryDirectory() as tmp:
-        results = {}
-        for name in filter(None, args.scenarios.split(",")):
-            bills = make_bills(Path(tmp), args.count)
-            results[name] = run_child(name, bills)
-            show(name, results[name])
-        ratios(results)
+        names = list(filter(None, args.scenarios.split(",")))
+        bills = make_bills(Path(tmp), args.count)
+        rounds: list[dict[str, float]] = []
+        for turn in range(args.rounds):
+            if args.rounds > 1:
+                print(f"round {turn + 1} of {args.rounds}", flush=True)
+            results = {}
+            # Each round starts one scenario later: none is always first (or always
+            # right after the peer that starts two browsers).
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                results[name] = run_child(name, bills)
+                show(name, results[name])
+            rounds.append(ratios(results))
+        if args.rounds > 1:
+            medians(rounds)
         for count in filter(None, args.rss.split(",")):
             result = run_child(args.rss_scenario, make_bills(Path(tmp), int(count)))
             show(f"{args.rss_scenario} ×{count}", result)
@@ -427,19 +441,34 @@ def show(name: str, r: dict[str, Any]) -> None:
         print(f"{'':>18}  CPU ms/bill by process: {', '.join(parts)}", flush=True)
 
 
-def ratios(results: dict[str, dict[str, Any]]) -> None:
+def ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
     """How many times faster each of ours is than each peer (wall clock), and its CPU
-    per bill against (b*)'s and (b**)'s, all from the same run."""
+    per bill against (b*)'s and (b**)'s, all from the same run; printed and returned
+    (``"c-merged /b**"`` → 0.91)."""
     rate = {name: r["bills"] / r["wall"] for name, r in results.items()}
     cpu = {name: r["cpu"] / r["bills"] for name, r in results.items()}
-    for ours in (name for name in rate if name.startswith("c")):
+    found: dict[str, float] = {}
+    for ours in (name for name in results if name.startswith("c")):
+        found.update({f"{ours} /{p}": rate[ours] / rate[p] for p in PEERS if p in rate})
+        found.update({f"{ours} CPU/{p}": cpu[ours] / cpu[p] for p in CPU_PEERS if p in cpu})
         line = "   ".join(
-            f"/{peer} = {rate[ours] / rate[peer]:.2f}×" for peer in PEERS if peer in rate
+            f"{key.removeprefix(ours).strip()} = {value:.2f}×"
+            for key, value in found.items()
+            if key.startswith(f"{ours} ")
         )
-        line += "".join(
-            f"   CPU/{peer} = {cpu[ours] / cpu[peer]:.2f}×" for peer in CPU_PEERS if peer in cpu
-        )
-        print(f"{ours:>18} {line}")
+        print(f"{ours:>18} {line}", flush=True)
+    return found
+
+
+def medians(rounds: list[dict[str, float]]) -> None:
+    """Each ratio's median over the rounds, with every round's value: on a machine
+    whose speed drifts, a peer and ours measured minutes apart are compared within
+    each round, never across rounds."""
+    print(f"medians of {len(rounds)} rounds:")
+    for key in rounds[0]:
+        values = [found[key] for found in rounds]
+        listed = ", ".join(f"{v:.2f}" for v in values)
+        print(f"{key:>28} = {statistics.median(values):.2f}× ({listed})", flush=True)
 
 
 if __name__ == "__main__":
