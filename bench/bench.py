@@ -451,6 +451,10 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
     for ours in (name for name in results if name.startswith("c")):
         found.update({f"{ours} /{p}": rate[ours] / rate[p] for p in PEERS if p in rate})
         found.update({f"{ours} CPU/{p}": cpu[ours] / cpu[p] for p in CPU_PEERS if p in cpu})
+        # Chromium's archive and tagged files against WeasyPrint's (the targets).
+        weasyprint = ours.replace("c-chromium-", "c-")
+        if ours in OPTION_SCENARIOS and weasyprint != ours and weasyprint in rate:
+            found[f"{ours} /{weasyprint}"] = rate[ours] / rate[weasyprint]
         line = "   ".join(
             f"{key.removeprefix(ours).strip()} = {value:.2f}×"
             for key, value in found.items()
