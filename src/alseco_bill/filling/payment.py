@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import re
 
-import segno
 from barcode import Code128
 from markupsafe import Markup
 
 from ..bill.model import Bill
+from .qr import make_qr
 
 PAYLOAD_VERSION = "ALSECO1"
 # Printed size of the QR code, quiet zone included: modules stay ≥ 0.4 mm, which
@@ -70,7 +70,7 @@ def payment_qr(bill: Bill, title: str = "") -> Markup:
     ``title`` is its text alternative (a tagged PDF's /Alt)."""
     # Error correction M (15 % of the symbol may be lost) is the floor; segno raises
     # it when the payload fits the same version anyway.
-    code = segno.make_qr(payload(bill), error="M")
+    code = make_qr(payload(bill), "M")
     svg = code.svg_inline(border=QR_BORDER, omitsize=True, svgclass="qr", lineclass=None)
     # The size is the template's (CSS), the drawing scales: mm given here only as a
     # default for a template that sets none.
