@@ -21,7 +21,13 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, get_month_names
-from babel.numbers import format_currency, format_decimal, get_minus_sign_symbol
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_minus_sign_symbol,
+    parse_pattern,
+)
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -45,6 +51,13 @@ def _babel(locale: str) -> Locale:
     return Locale.parse(locale)
 
 
+@functools.lru_cache(maxsize=64)
+def _pattern(text: str) -> NumberPattern:
+    # Parsed once: given as text, Babel parses a pattern again for every number,
+    # half of the time it takes to format one.
+    return parse_pattern(text)
+
+
 def money(value: Decimal, locale: str) -> str:
     """``16879.04`` → ``16 879,04 ₸`` (grouping and decimal comma of the locale)."""
     return _signed(format_currency(value, "KZT", locale=_babel(locale)), locale)
@@ -52,28 +65,31 @@ def money(value: Decimal, locale: str) -> str:
 
 def amount(value: Decimal, locale: str) -> str:
     """An amount without the currency sign, for table columns headed «₸»."""
-    return _signed(format_decimal(value, format="#,##0.00", locale=_babel(locale)), locale)
+    return _signed(
+        format_decimal(value, format=_pattern("#,##0.00"), locale=_babel(locale)), locale
+    )
 
 
 def quantity(value: Decimal, locale: str) -> str:
     """Consumption and areas: as many decimals as given (up to 3), never fewer than 0."""
     places = min(max(-value.normalize().as_tuple().exponent, 0), 3)  # type: ignore[operator]
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return _signed(format_decimal(value, format=pattern, locale=_babel(locale)), locale)
+    return _signed(format_decimal(value, format=_pattern(pattern), locale=_babel(locale)), locale)
 
 
 def reading(value: Decimal, locale: str) -> str:
     """Meter readings keep the precision they were taken with, without grouping."""
     places = max(-value.as_tuple().exponent, 0)  # type: ignore[operator]
     pattern = "0" + ("." + "0" * places if places else "")
-    return _signed(format_decimal(value, format=pattern, locale=_babel(locale)), locale)
+    return _signed(format_decimal(value, format=_pattern(pattern), locale=_babel(locale)), locale)
 
 
 def tariff(value: Decimal, locale: str) -> str:
     """Tariffs: two decimals, or more when the tariff has them (7.4512 ₸/m²)."""
     places = min(max(-value.normalize().as_tuple().exponent, 2), 4)  # type: ignore[operator]
     return _signed(
-        format_decimal(value, format="#,##0." + "0" * places, locale=_babel(locale)), locale
+        format_decimal(value, format=_pattern("#,##0." + "0" * places), locale=_babel(locale)),
+        locale,
     )
 
 
