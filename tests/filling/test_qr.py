@@ -58,3 +58,10 @@ def test_the_penalty_is_segnos(seed: int) -> None:
         rows = [sum(bit << j for j, bit in enumerate(row)) for row in matrix]
         scores = encoder.mask_scores(matrix, width, width)  # type: ignore[no-untyped-call]
         assert penalty(rows, width) == sum(scores)
+
+
+def test_without_segnos_layout_segno_makes_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A segno whose encoder no longer lays symbols out as this module reads them."""
+    monkeypatch.setattr("alseco_bill.filling.qr.READS_LAYOUT", False)
+    text = payload(next(sample_bills(1, seed=3)))
+    assert make_qr(text, "M").matrix == segno.make_qr(text, error="M").matrix

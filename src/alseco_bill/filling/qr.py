@@ -25,10 +25,21 @@ from segno import encoder
 # trial is then most often the code itself.
 TRIAL_MASK = 2
 _FINDER_LIKE = "1011101"  # 1:1:3:1:1, dark first
+# What of segno's encoder lays out a symbol as its mask search does: not its public
+# API, so a segno without it makes every code itself (the same code, slower).
+_LAYOUT = (
+    "make_matrix",
+    "add_finder_patterns",
+    "add_alignment_patterns",
+    "get_data_mask_functions",
+)
+READS_LAYOUT = all(callable(getattr(encoder, name, None)) for name in _LAYOUT)
 
 
 def make_qr(content: str, error: str) -> segno.QRCode:
     """``segno.make_qr(content, error=error)``, faster."""
+    if not READS_LAYOUT:
+        return segno.make_qr(content, error=error)
     trial = segno.make_qr(content, error=error, mask=TRIAL_MASK)
     best = best_mask(trial.matrix, TRIAL_MASK)
     return trial if best == TRIAL_MASK else segno.make_qr(content, error=error, mask=best)
