@@ -42,8 +42,8 @@ def ended(process: Started, seconds: float = 10) -> tuple[str, float]:
     """The process's stderr once it and every process it started are gone."""
     try:
         # 60 s, not 30: once, beside the other half of the tests, a run printing 0.1
-        # bills a second took longer than 30 s to end after SIGINT (it said so, then
-        # ended its workers: a second or less on a machine that is not overloaded).
+        # bills a second had said it was interrupted but not ended 30 s after SIGINT
+        # (0.4-1.4 s here, alone or beside four busy loops).
         _, err = process.communicate(timeout=60)
         alive, took = left_alive(process.tag, seconds)
         assert alive == [], f"left alive after {took:.1f} s: {names(alive)}"
