@@ -132,7 +132,7 @@ def _finder_like(line: str, width: int) -> int:
         ):
             score += 40
         else:
-            after = found + 4  # the next pattern may start at this one's third dark
+            after = found + 4  # the next pattern may start at this one's fourth dark module
         found = line.find(_FINDER_LIKE, after)
     return score
 
