@@ -86,12 +86,10 @@ def penalty(rows: list[int], width: int) -> int:
     for i in range(width - 6):
         r = rows[i : i + 7]
         columns |= r[0] & ~r[1] & r[2] & r[3] & r[4] & ~r[5] & r[6]
-    lines = [format(rows[i], f"0{width}b")[::-1] for i in rowwise]
-    if columns:
-        every = [format(row, f"0{width}b")[::-1] for row in rows]
-        lines += [
-            "".join(column) for j, column in enumerate(zip(*every, strict=True)) if columns >> j & 1
-        ]
+    every = [format(row, f"0{width}b")[::-1] for row in rows] if rowwise or columns else []
+    lines = [every[i] for i in rowwise] + [
+        "".join(column) for j, column in enumerate(zip(*every, strict=True)) if columns >> j & 1
+    ]
     finder_like = sum(_finder_like(line, width) for line in lines)
     dark = sum(row.bit_count() for row in rows)
     balance = 10 * int(abs(float(dark) / width**2 * 100 - 50) / 5)
